@@ -1,0 +1,181 @@
+"""Cross-reference checks that need the whole knowledge base: facts, values, codes, sources,
+duplicate ids, derived-fact polarity and cycles, and provenance verification."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from engine.conditions import LeafSite, leaves
+from engine.errors import Problem
+from engine.knowledge import KnowledgeBase
+from engine.models import Compare, FactSpec, Known, Rule, RulesFile, Unknown
+from engine.provenance import verify
+from engine.suggest import did_you_mean
+from engine.yamlsource import PathKey, YamlDocument
+
+
+def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile]]) -> list[Problem]:
+    problems: list[Problem] = []
+    first_seen: dict[str, str] = {}
+    derives: dict[str, list[tuple[str, YamlDocument, PathKey]]] = {}
+    for doc, parsed in rule_docs:
+        for i, rule in enumerate(parsed.rules):
+            here: PathKey = ("rules", i)
+            if rule.id in first_seen:
+                problems.append(doc.problem((*here, "id"), f"duplicate rule id '{rule.id}'",
+                                            f"first defined at {first_seen[rule.id]}"))
+            else:
+                pos = doc.position((*here, "id"))
+                first_seen[rule.id] = f"{doc.file}:{pos.line}"
+            problems += _check_condition(kb, rule, doc, (*here, "when"))
+            problems += _check_then(kb, rule, doc, (*here, "then"))
+            problems += _check_provenance(kb, rule, doc, (*here, "provenance"))
+            for j, name in enumerate(rule.then.derive):
+                derives.setdefault(name, []).append((rule.id, doc, (*here, "then", "derive", j)))
+    problems += _check_cycles(kb, rule_docs)
+    for j, name in enumerate(kb.manifest.flowchart.question_order):
+        if name not in kb.case_facts:
+            problems.append(Problem("manifest.yaml", 1, 1,
+                                    f"flowchart.question_order[{j}]: unknown case fact '{name}'",
+                                    did_you_mean(name, kb.case_facts, "case facts")))
+    return problems
+
+
+def _check_condition(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey) -> list[Problem]:
+    problems: list[Problem] = []
+    for site in leaves(rule.when):
+        path = (*base, *site.path)
+
+        def report(message: str, hint: str = "", key: str | None = None, p: PathKey = path) -> None:
+            problems.append(doc.problem((*p, key) if key else p, message, hint))
+
+        name = site.fact
+        spec = kb.facts.get(name)
+        field = "fact" if isinstance(site.leaf, Compare) else (
+            "known" if isinstance(site.leaf, Known) else "unknown")
+        if spec is None:
+            report(f"rule '{rule.id}' uses undeclared fact '{name}'",
+                   did_you_mean(name, kb.facts, "facts"), field)
+            continue
+        if spec.derived:
+            _check_derived_use(rule, site, report)
+        elif isinstance(site.leaf, Compare):
+            _check_compare(rule, site.leaf, spec, report)
+    return problems
+
+
+def _check_derived_use(rule: Rule, site: LeafSite, report: _Report) -> None:
+    leaf = site.leaf
+    why = ("a derived conclusion that no rule established is unknown, not false; "
+           "write the condition over the case facts instead")
+    if isinstance(leaf, Unknown):
+        report(f"rule '{rule.id}' tests 'unknown: {leaf.unknown}' on a derived fact", why, "unknown")
+    elif site.negated:
+        report(f"rule '{rule.id}' negates derived fact '{site.fact}'", why)
+    elif isinstance(leaf, Compare) and not (leaf.operator == "equals" and leaf.equals is True):
+        report(f"rule '{rule.id}' tests derived fact '{site.fact}' with "
+               f"'{leaf.operator}: {leaf.operand!r}'",
+               f"derived facts are only ever true: write 'equals: true' or 'known: {site.fact}'")
+
+
+class _Report:
+    def __call__(self, message: str, hint: str = "", key: str | None = None) -> None: ...
+
+
+def _check_compare(rule: Rule, leaf: Compare, spec: FactSpec, report: _Report) -> None:
+    op, operand = leaf.operator, leaf.operand
+    key = op
+    fact = leaf.fact
+    allowed_ops = {
+        "boolean": {"equals", "in"},
+        "enum": {"equals", "in"},
+        "integer": {"equals", "in", "lt", "le", "gt", "ge"},
+        "enum_list": {"contains"},
+    }[spec.type]
+    if op not in allowed_ops:
+        report(f"'{op}' cannot test {spec.type} fact '{fact}'",
+               f"a {spec.type} fact is tested with {', '.join(sorted(allowed_ops))}", key)
+        return
+    values = operand if op == "in" else [operand]
+    for value in values:
+        if spec.type == "boolean" and not isinstance(value, bool):
+            report(f"value {value!r} is not allowed for boolean fact '{fact}'",
+                   "write true or false", key)
+        elif spec.type in ("enum", "enum_list") and value not in (spec.values or []):
+            hint = did_you_mean(str(value), spec.values or [], "values")
+            if not hint.startswith("known values"):
+                hint += "; allowed values: " + ", ".join(spec.values or [])
+            report(f"value {value!r} is not allowed for fact '{fact}'", hint, key)
+        elif spec.type == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                report(f"value {value!r} is not an integer, as fact '{fact}' is", "", key)
+            elif spec.min is not None and spec.max is not None and not spec.min <= value <= spec.max:
+                report(f"value {value} is outside the range {spec.min}..{spec.max} of fact '{fact}'",
+                       "a test outside the fact's range can never change the answer", key)
+
+
+def _check_then(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey) -> list[Problem]:
+    problems: list[Problem] = []
+    for j, name in enumerate(rule.then.derive):
+        spec = kb.facts.get(name)
+        if spec is None:
+            problems.append(doc.problem((*base, "derive", j), f"rule '{rule.id}' derives undeclared "
+                                        f"fact '{name}'", did_you_mean(name, kb.derived_facts,
+                                                                         "derived facts")))
+        elif not spec.derived:
+            problems.append(doc.problem((*base, "derive", j), f"rule '{rule.id}' derives case fact "
+                                        f"'{name}'", "declare it in facts.yaml with 'derived: true'; "
+                                        "case facts come only from the case"))
+    for j, code in enumerate(rule.then.recommend):
+        if code not in kb.outcomes:
+            problems.append(doc.problem((*base, "recommend", j), f"rule '{rule.id}' recommends "
+                                        f"unknown code '{code}'", did_you_mean(code, kb.outcomes,
+                                                                                "codes")))
+    for j, prohibition in enumerate(rule.then.forbid):
+        if prohibition.code not in kb.outcomes:
+            problems.append(doc.problem((*base, "forbid", j, "code"), f"rule '{rule.id}' forbids "
+                                        f"unknown code '{prohibition.code}'",
+                                        did_you_mean(prohibition.code, kb.outcomes, "codes")))
+    return problems
+
+
+def _check_provenance(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey) -> list[Problem]:
+    problems: list[Problem] = []
+    for j, prov in enumerate(rule.provenance):
+        here = (*base, j)
+        document = kb.documents.get(prov.source)
+        text = kb.sources.get(prov.source)
+        if document is None:
+            problems.append(doc.problem((*here, "source"), f"rule '{rule.id}' cites unknown source "
+                                        f"'{prov.source}'", did_you_mean(prov.source, kb.documents,
+                                                                         "sources")))
+            continue
+        if text is None:
+            continue  # the manifest already reported the missing file
+
+        def report(message: str, hint: str, field: str, at: PathKey = here) -> None:
+            problems.append(doc.problem((*at, field), f"rule '{rule.id}': {message}", hint))
+
+        verify(prov, document, text, report)
+    return problems
+
+
+def _check_cycles(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile]]) -> list[Problem]:
+    graph: nx.DiGraph = nx.DiGraph()
+    where: dict[tuple[str, str], tuple[YamlDocument, PathKey, str]] = {}
+    for doc, parsed in rule_docs:
+        for i, rule in enumerate(parsed.rules):
+            reads = {s.fact for s in leaves(rule.when) if s.fact in kb.derived_facts}
+            for source in reads:
+                for target in rule.then.derive:
+                    graph.add_edge(source, target)
+                    where.setdefault((source, target), (doc, ("rules", i, "then", "derive"), rule.id))
+    problems = []
+    for cycle in nx.simple_cycles(graph):
+        edges = list(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+        doc, path, rule_id = where[edges[0]]
+        chain = " -> ".join([*cycle, cycle[0]])
+        rules = ", ".join(sorted({where[e][2] for e in edges}))
+        problems.append(doc.problem(path, f"derived facts form a cycle: {chain}",
+                                    f"rules involved: {rules}; a conclusion cannot justify itself"))
+    return problems

@@ -1,0 +1,50 @@
+"""Walking condition trees: the leaves, where they were written, and under which polarity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
+
+Leaf = Compare | Known | Unknown
+
+
+@dataclass(frozen=True)
+class LeafSite:
+    leaf: Leaf
+    path: tuple[str | int, ...]  # YAML path of the leaf, relative to the condition
+    negated: bool  # under an odd number of `not`
+
+    @property
+    def fact(self) -> str:
+        return leaf_fact(self.leaf)
+
+
+def leaf_fact(leaf: Leaf) -> str:
+    if isinstance(leaf, Known):
+        return leaf.known
+    if isinstance(leaf, Unknown):
+        return leaf.unknown
+    return leaf.fact
+
+
+def leaves(condition: Condition, path: tuple[str | int, ...] = (),
+           negated: bool = False) -> Iterator[LeafSite]:
+    """Every leaf test of a condition tree, depth first, in the order written."""
+    if isinstance(condition, AllOf):
+        for i, child in enumerate(condition.all):
+            yield from leaves(child, (*path, "all", i), negated)
+    elif isinstance(condition, AnyOf):
+        for i, child in enumerate(condition.any):
+            yield from leaves(child, (*path, "any", i), negated)
+    elif isinstance(condition, Not):
+        yield from leaves(condition.not_, (*path, "not"), not negated)
+    elif isinstance(condition, Always):
+        return
+    else:
+        yield LeafSite(condition, path, negated)
+
+
+def facts_read(condition: Condition) -> set[str]:
+    return {site.fact for site in leaves(condition)}

@@ -1,0 +1,139 @@
+"""Load a knowledge-base folder: parse every file, validate, cross-check, verify provenance.
+
+Every problem of every file is collected in one pass and raised together as a
+`KnowledgeBaseError`, so an author sees the whole list at once.
+
+Layout of a knowledge base folder::
+
+    manifest.yaml      id, title, version, authors, source documents
+    facts.yaml         the fact vocabulary (case facts and derived conclusions)
+    outcomes.yaml      the codes rules may recommend or forbid
+    rules/*.yaml       the rules, any number of files
+    sources/*.txt      the verbatim source texts named by the manifest
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TypeVar
+
+from engine.checking import check_rules
+from engine.errors import KnowledgeBaseError, Problem, relative
+from engine.knowledge import KnowledgeBase, Location
+from engine.models import FactsFile, Manifest, OutcomesFile, Rule, RulesFile
+from engine.sources import SourceText
+from engine.validation import validate
+from engine.yamlsource import YamlDocument, load_yaml
+
+DEFAULT_KB = Path("knowledge/hsv-resistance")
+M = TypeVar("M", Manifest, FactsFile, OutcomesFile, RulesFile)
+
+
+def load_knowledge_base(root: Path | str) -> KnowledgeBase:
+    """Load and verify the knowledge base in `root`, or raise KnowledgeBaseError with all problems."""
+    root = Path(root)
+    problems: list[Problem] = []
+    if not (root / "manifest.yaml").is_file():
+        where = relative(root / "manifest.yaml")
+        hint = ("a knowledge base is a folder holding manifest.yaml, facts.yaml, outcomes.yaml "
+                "and rules/*.yaml")
+        raise KnowledgeBaseError([Problem(where, 1, 1, "no manifest.yaml here", hint)])
+
+    manifest_doc, manifest = _read(root / "manifest.yaml", Manifest, problems)
+    facts_doc, facts_file = _read(root / "facts.yaml", FactsFile, problems)
+    outcomes_doc, outcomes_file = _read(root / "outcomes.yaml", OutcomesFile, problems)
+
+    rule_docs: list[tuple[YamlDocument, RulesFile]] = []
+    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    if not rule_files:
+        problems.append(Problem(relative(root / "rules"), 1, 1, "no rule files found",
+                                "put rules in rules/*.yaml"))
+    for path in rule_files:
+        doc, parsed = _read(path, RulesFile, problems)
+        if doc is not None and parsed is not None:
+            rule_docs.append((doc, parsed))
+
+    sources: dict[str, SourceText] = {}
+    if manifest is not None and manifest_doc is not None:
+        sources = _read_sources(root, manifest, manifest_doc, problems)
+
+    if manifest is None or facts_file is None or outcomes_file is None:
+        raise KnowledgeBaseError(problems)
+
+    assert facts_doc is not None and outcomes_doc is not None
+    kb = KnowledgeBase(
+        root=root,
+        manifest=manifest,
+        facts=dict(facts_file.facts),
+        outcomes=dict(outcomes_file.outcomes),
+        rules=[rule for _, parsed in rule_docs for rule in parsed.rules],
+        sources=sources,
+        fact_locations={n: _at(facts_doc, ("facts", n)) for n in facts_file.facts},
+        outcome_locations={n: _at(outcomes_doc, ("outcomes", n)) for n in outcomes_file.outcomes},
+    )
+    problems += check_rules(kb, rule_docs)
+    if problems:
+        raise KnowledgeBaseError(problems)
+    kb.rule_locations = {
+        rule.id: _at(doc, ("rules", i)) for doc, parsed in rule_docs
+        for i, rule in enumerate(parsed.rules)
+    }
+    kb.fingerprint = _fingerprint(root, rule_files)
+    return kb
+
+
+def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocument | None, M | None]:
+    if not path.is_file():
+        problems.append(Problem(relative(path), 1, 1, f"missing file {path.name}",
+                                f"every knowledge base needs {path.name}"))
+        return None, None
+    doc, syntax = load_yaml(path)
+    problems += syntax
+    if syntax:
+        return doc, None
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(doc.file, 1, 1, "expected a mapping at the top of the file",
+                                f"see docs/format.md for the layout of {path.name}"))
+        return doc, None
+    parsed, errors = validate(model, doc)
+    problems += errors
+    return doc, parsed
+
+
+def _read_sources(root: Path, manifest: Manifest, doc: YamlDocument,
+                  problems: list[Problem]) -> dict[str, SourceText]:
+    texts: dict[str, SourceText] = {}
+    seen: set[str] = set()
+    for i, source in enumerate(manifest.sources):
+        here = ("sources", i)
+        if source.id in seen:
+            problems.append(doc.problem((*here, "id"), f"duplicate source id '{source.id}'"))
+        seen.add(source.id)
+        path = root / source.file
+        if not path.is_file():
+            problems.append(doc.problem((*here, "file"), f"source file '{source.file}' not found",
+                                        f"looked for {relative(path)}"))
+            continue
+        text = SourceText(source.id, path, source.sections)
+        for title in text.missing_sections:
+            j = source.sections.index(title)
+            problems.append(doc.problem(
+                (*here, "sections", j),
+                f"section '{title}' is not a line of {source.file} (after the sections before it)",
+                "sections are listed in document order, each exactly as its heading line"))
+        texts[source.id] = text
+    return texts
+
+
+def _at(doc: YamlDocument, path: tuple[str | int, ...]) -> Location:
+    pos = doc.position(path, prefer_key=True)
+    return Location(doc.file, pos.line, pos.column)
+
+
+def _fingerprint(root: Path, rule_files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [root / "manifest.yaml", root / "facts.yaml", root / "outcomes.yaml", *rule_files]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+

@@ -1,0 +1,26 @@
+"""JSON Schemas of the knowledge-base files, exported from the pydantic models so that an
+editor with the YAML language server validates and completes files as they are typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine.models import FactsFile, Manifest, OutcomesFile, RulesFile, Scenario
+
+FILE_KINDS: dict[str, type[BaseModel]] = {
+    "manifest": Manifest,
+    "facts": FactsFile,
+    "outcomes": OutcomesFile,
+    "rules": RulesFile,
+    "scenario": Scenario,
+}
+
+
+def schema_for(kind: str) -> dict[str, Any]:
+    model = FILE_KINDS[kind]
+    schema = model.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"guidekb {kind} file"
+    return schema

@@ -1,0 +1,1 @@
+"""guidekb's command-line interface, above both `engine` and `visualize`."""

@@ -1,0 +1,3 @@
+from guidekb.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Subcommands: every module here defines `register(app)` and is registered automatically."""

@@ -1,0 +1,66 @@
+"""Human-readable answers for the terminal. All knowledge-base text is escaped for rich
+markup: a rule title holding "[bold]" or "[1, 5]" prints as written."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from engine.answer import Answer, SourcePassage, Step
+
+
+def quote_line(p: SourcePassage) -> str:
+    refs = f" [{', '.join(map(str, p.refs))}]" if p.refs else ""
+    return f"[italic]“{escape(p.quote)}”[/italic] [dim]— {escape(p.source)}, {escape(p.section)}{escape(refs)}[/dim]"
+
+
+def chain_line(steps: list[Step]) -> str:
+    parts: list[str] = []
+    for step in steps:
+        facts = ", ".join(f"{k}={_show(v)}" for k, v in step.facts.items())
+        parts.append((f"({escape(facts)}) " if facts else "") + f"[cyan]{escape(step.rule)}[/cyan]")
+    return " → ".join(parts)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def print_answer(console: Console, answer: Answer, title: str) -> None:
+    console.print(f"[bold]{escape(title)}[/bold]  [dim]({escape(answer.kb.id)} {escape(answer.kb.version)})[/dim]")
+    if answer.case:
+        facts = ", ".join(f"{k}={_show(v)}" for k, v in answer.case.items())
+        console.print(f"  case: {escape(facts)}")
+    else:
+        console.print("  case: (no facts known)")
+    if answer.recommendations:
+        console.print("\n  [bold green]RECOMMENDED[/bold green]")
+        for rec in answer.recommendations:
+            console.print(f"  [green]✓ {escape(rec.code)}[/green] — {escape(rec.text)}")
+            _print_support(console, rec.chain, rec.also_by)
+    else:
+        console.print("\n  [bold]RECOMMENDED[/bold]: nothing for these facts")
+    if answer.prohibitions:
+        console.print("\n  [bold red]DO NOT[/bold red]")
+        for pro in answer.prohibitions:
+            console.print(f"  [red]✗ {escape(pro.code)}[/red] — {escape(pro.text)} {escape(pro.reason)}")
+            _print_support(console, pro.chain, pro.also_by)
+    if answer.conflicts:
+        console.print("\n  [bold yellow]CONFLICTS[/bold yellow] (prohibition wins)")
+        for conflict in answer.conflicts:
+            console.print(f"  [yellow]! {escape(conflict.code)}[/yellow]: recommended by "
+                          f"{escape(conflict.recommended_by)}, forbidden by {escape(conflict.forbidden_by)}")
+    console.print()
+
+
+def _print_support(console: Console, chain: list[Step], also_by: list[str]) -> None:
+    console.print(f"      [dim]because[/dim] {chain_line(chain)}")
+    for step in chain:
+        for passage in step.provenance:
+            console.print(f"      {escape(step.rule)}: {quote_line(passage)}")
+    if also_by:
+        console.print(f"      [dim]also recommended by {escape(', '.join(also_by))}[/dim]")
