@@ -52,6 +52,7 @@ class Derivation(BaseModel):
     value: bool
     rule: str
     because: list[str] = Field(default_factory=list)
+    provenance: list[SourcePassage] = Field(default_factory=list)
 
 
 class Conflict(BaseModel):

@@ -3,12 +3,14 @@ duplicate ids, derived-fact polarity and cycles, and provenance verification."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import networkx as nx
 
 from engine.conditions import LeafSite, leaves
 from engine.errors import Problem
 from engine.knowledge import KnowledgeBase
-from engine.models import Compare, FactSpec, Known, Rule, RulesFile, Unknown
+from engine.models import Compare, Condition, FactSpec, Known, Provenance, Rule, RulesFile, Unknown
 from engine.provenance import verify
 from engine.suggest import did_you_mean
 from engine.yamlsource import PathKey, YamlDocument
@@ -27,23 +29,29 @@ def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile
             else:
                 pos = doc.position((*here, "id"))
                 first_seen[rule.id] = f"{doc.file}:{pos.line}"
-            problems += _check_condition(kb, rule, doc, (*here, "when"))
+            owner = f"rule '{rule.id}'"
+            problems += check_condition(kb, owner, rule.when, doc, (*here, "when"))
             problems += _check_then(kb, rule, doc, (*here, "then"))
-            problems += _check_provenance(kb, rule, doc, (*here, "provenance"))
+            problems += check_provenance(kb, owner, rule.provenance, doc, (*here, "provenance"))
             for j, name in enumerate(rule.then.derive):
                 derives.setdefault(name, []).append((rule.id, doc, (*here, "then", "derive", j)))
     problems += _check_cycles(kb, rule_docs)
-    for j, name in enumerate(kb.manifest.flowchart.question_order):
-        if name not in kb.case_facts:
-            problems.append(Problem("manifest.yaml", 1, 1,
-                                    f"flowchart.question_order[{j}]: unknown case fact '{name}'",
-                                    did_you_mean(name, kb.case_facts, "case facts")))
     return problems
 
 
-def _check_condition(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey) -> list[Problem]:
+def check_manifest(kb: KnowledgeBase, doc: YamlDocument) -> list[Problem]:
+    """Facts named by the manifest (the flowchart's question order) must be case facts."""
+    return [doc.problem(("flowchart", "question_order", j), f"unknown case fact '{name}' in the "
+                        "flowchart's question order", did_you_mean(name, kb.case_facts, "case facts"))
+            for j, name in enumerate(kb.manifest.flowchart.question_order) if name not in kb.case_facts]
+
+
+def check_condition(kb: KnowledgeBase, owner: str, condition: Condition, doc: YamlDocument,
+                    base: PathKey) -> list[Problem]:
+    """Facts, operators and values of a condition tree; `owner` names it in messages
+    ("rule 'x'", "invariant 'y'"), since rules and invariants share the condition language."""
     problems: list[Problem] = []
-    for site in leaves(rule.when):
+    for site in leaves(condition):
         path = (*base, *site.path)
 
         def report(message: str, hint: str = "", key: str | None = None, p: PathKey = path) -> None:
@@ -54,35 +62,35 @@ def _check_condition(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: Pat
         field = "fact" if isinstance(site.leaf, Compare) else (
             "known" if isinstance(site.leaf, Known) else "unknown")
         if spec is None:
-            report(f"rule '{rule.id}' uses undeclared fact '{name}'",
+            report(f"{owner} uses undeclared fact '{name}'",
                    did_you_mean(name, kb.facts, "facts"), field)
             continue
         if spec.derived:
-            _check_derived_use(rule, site, report)
+            _check_derived_use(owner, site, report)
         elif isinstance(site.leaf, Compare):
-            _check_compare(rule, site.leaf, spec, report)
+            _check_compare(site.leaf, spec, report)
     return problems
 
 
-def _check_derived_use(rule: Rule, site: LeafSite, report: _Report) -> None:
+def _check_derived_use(owner: str, site: LeafSite, report: _Report) -> None:
     leaf = site.leaf
     why = ("a derived conclusion that no rule established is unknown, not false; "
            "write the condition over the case facts instead")
     if isinstance(leaf, Unknown):
-        report(f"rule '{rule.id}' tests 'unknown: {leaf.unknown}' on a derived fact", why, "unknown")
+        report(f"{owner} tests 'unknown: {leaf.unknown}' on a derived fact", why, "unknown")
     elif site.negated:
-        report(f"rule '{rule.id}' negates derived fact '{site.fact}'", why)
+        report(f"{owner} negates derived fact '{site.fact}'", why)
     elif isinstance(leaf, Compare) and not (leaf.operator == "equals" and leaf.equals is True):
-        report(f"rule '{rule.id}' tests derived fact '{site.fact}' with "
+        report(f"{owner} tests derived fact '{site.fact}' with "
                f"'{leaf.operator}: {leaf.operand!r}'",
                f"derived facts are only ever true: write 'equals: true' or 'known: {site.fact}'")
 
 
-class _Report:
+class _Report(Protocol):
     def __call__(self, message: str, hint: str = "", key: str | None = None) -> None: ...
 
 
-def _check_compare(rule: Rule, leaf: Compare, spec: FactSpec, report: _Report) -> None:
+def _check_compare(leaf: Compare, spec: FactSpec, report: _Report) -> None:
     op, operand = leaf.operator, leaf.operand
     key = op
     fact = leaf.fact
@@ -94,7 +102,7 @@ def _check_compare(rule: Rule, leaf: Compare, spec: FactSpec, report: _Report) -
     }[spec.type]
     if op not in allowed_ops:
         report(f"'{op}' cannot test {spec.type} fact '{fact}'",
-               f"a {spec.type} fact is tested with {', '.join(sorted(allowed_ops))}", key)
+               f"{'an' if spec.type[0] in 'aeiou' else 'a'} {spec.type} fact is tested with {', '.join(sorted(allowed_ops))}", key)
         return
     values = operand if op == "in" else [operand]
     for value in values:
@@ -104,7 +112,7 @@ def _check_compare(rule: Rule, leaf: Compare, spec: FactSpec, report: _Report) -
         elif spec.type in ("enum", "enum_list") and value not in (spec.values or []):
             hint = did_you_mean(str(value), spec.values or [], "values")
             if not hint.startswith("known values"):
-                hint += "; allowed values: " + ", ".join(spec.values or [])
+                hint += " allowed values: " + ", ".join(spec.values or [])
             report(f"value {value!r} is not allowed for fact '{fact}'", hint, key)
         elif spec.type == "integer":
             if isinstance(value, bool) or not isinstance(value, int):
@@ -139,14 +147,16 @@ def _check_then(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey)
     return problems
 
 
-def _check_provenance(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey) -> list[Problem]:
+def check_provenance(kb: KnowledgeBase, owner: str, provenance: list[Provenance], doc: YamlDocument,
+                     base: PathKey) -> list[Problem]:
+    """Verify each quote against its source; shared by rules and invariants."""
     problems: list[Problem] = []
-    for j, prov in enumerate(rule.provenance):
+    for j, prov in enumerate(provenance):
         here = (*base, j)
         document = kb.documents.get(prov.source)
         text = kb.sources.get(prov.source)
         if document is None:
-            problems.append(doc.problem((*here, "source"), f"rule '{rule.id}' cites unknown source "
+            problems.append(doc.problem((*here, "source"), f"{owner} cites unknown source "
                                         f"'{prov.source}'", did_you_mean(prov.source, kb.documents,
                                                                          "sources")))
             continue
@@ -154,7 +164,7 @@ def _check_provenance(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: Pa
             continue  # the manifest already reported the missing file
 
         def report(message: str, hint: str, field: str, at: PathKey = here) -> None:
-            problems.append(doc.problem((*at, field), f"rule '{rule.id}': {message}", hint))
+            problems.append(doc.problem((*at, field), f"{owner}: {message}", hint))
 
         verify(prov, document, text, report)
     return problems
@@ -171,9 +181,11 @@ def _check_cycles(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFi
                     graph.add_edge(source, target)
                     where.setdefault((source, target), (doc, ("rules", i, "then", "derive"), rule.id))
     problems = []
-    for cycle in nx.simple_cycles(graph):
+    for found in sorted(nx.simple_cycles(graph)):
+        start = found.index(min(found))  # the same cycle reads the same way on every run
+        cycle = found[start:] + found[:start]
         edges = list(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
-        doc, path, rule_id = where[edges[0]]
+        doc, path, _ = where[edges[0]]
         chain = " -> ".join([*cycle, cycle[0]])
         rules = ", ".join(sorted({where[e][2] for e in edges}))
         problems.append(doc.problem(path, f"derived facts form a cycle: {chain}",

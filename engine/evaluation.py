@@ -117,9 +117,9 @@ class Engine:
 def build_answer(kb: KnowledgeBase, case: dict[str, Any], fired: list[str],
                  derived_by: dict[str, str]) -> Answer:
     """Assemble the answer from what fired; deterministic whatever order rules fired in."""
-    order = {rule.id: i for i, rule in enumerate(kb.rules)}
-    fired_rules = sorted(set(fired), key=order.__getitem__)
-    chains = _Chains(kb, case, derived_by)
+    index = _index(kb)
+    fired_rules = sorted(set(fired), key=index.order.__getitem__)
+    chains = _Chains(index, case, derived_by)
 
     recommended: dict[str, list[str]] = {}
     forbidden: dict[str, list[tuple[str, str]]] = {}
@@ -132,40 +132,74 @@ def build_answer(kb: KnowledgeBase, case: dict[str, Any], fired: list[str],
 
     recommendations = [
         Recommendation(code=code, text=kb.outcomes[code].text, rule=rules[0],
-                       because=chains.because(rules[0]), provenance=_passages(kb.rule(rules[0])),
-                       also_by=rules[1:], chain=chains.steps(rules[0]), details=_details(kb, code))
+                       because=chains.because(rules[0]), provenance=index.passages[rules[0]],
+                       also_by=rules[1:], chain=chains.steps(rules[0]), details=index.details[code])
         for code, rules in recommended.items() if code not in forbidden
     ]
     prohibitions = [
         Prohibition(code=code, text=kb.outcomes[code].text, reason=entries[0][1], rule=entries[0][0],
-                    because=chains.because(entries[0][0]), provenance=_passages(kb.rule(entries[0][0])),
+                    because=chains.because(entries[0][0]), provenance=index.passages[entries[0][0]],
                     also_by=[r for r, _ in entries[1:]], chain=chains.steps(entries[0][0]))
         for code, entries in forbidden.items()
     ]
     conflicts = [Conflict(code=code, recommended_by=recommended[code][0], forbidden_by=entries[0][0])
                  for code, entries in forbidden.items() if code in recommended]
-    derived = [Derivation(fact=name, value=True, rule=rule_id, because=chains.because(rule_id))
-               for name, rule_id in sorted(derived_by.items(), key=lambda kv: order[kv[1]])]
+    derived = [Derivation(fact=name, value=True, rule=rule_id, because=chains.because(rule_id),
+                          provenance=index.passages[rule_id])
+               for name, rule_id in sorted(derived_by.items(), key=lambda kv: index.order[kv[1]])]
     return Answer(kb=KbRef(id=kb.id, version=kb.version), case=dict(case),
                   recommendations=recommendations, prohibitions=prohibitions, derived=derived,
                   conflicts=conflicts, fired=fired_rules)
 
 
+@dataclass
+class _RuleIndex:
+    """What answer assembly needs about each rule, computed once per knowledge base."""
+
+    kb: KnowledgeBase
+    order: dict[str, int]
+    reads: dict[str, list[str]]  # facts each rule's condition reads, sorted
+    passages: dict[str, list[SourcePassage]]
+    details: dict[str, dict[str, str]]
+
+
+_INDEXES: dict[int, _RuleIndex] = {}
+
+
+def _index(kb: KnowledgeBase) -> _RuleIndex:
+    index = _INDEXES.get(id(kb))
+    if index is None or index.kb is not kb:
+        index = _RuleIndex(
+            kb=kb,
+            order={rule.id: i for i, rule in enumerate(kb.rules)},
+            reads={rule.id: sorted(facts_read(rule.when)) for rule in kb.rules},
+            passages={rule.id: _passages(rule) for rule in kb.rules},
+            details={code: _details(kb, code) for code in kb.outcomes},
+        )
+        _INDEXES[id(kb)] = index
+    return index
+
+
 class _Chains:
     """The chain of rules and facts behind a fired rule, back to the case facts."""
 
-    def __init__(self, kb: KnowledgeBase, case: dict[str, Any], derived_by: dict[str, str]) -> None:
-        self.kb, self.case, self.derived_by = kb, case, derived_by
+    def __init__(self, index: _RuleIndex, case: dict[str, Any], derived_by: dict[str, str]) -> None:
+        self.index, self.case, self.derived_by = index, case, derived_by
+        self._behind: dict[str, list[str]] = {}
+        self._step: dict[str, Step] = {}
+        self._because: dict[str, list[str]] = {}
 
-    def _uses(self, rule: Rule) -> list[str]:
-        return sorted(f for f in facts_read(rule.when) if f in self.derived_by)
+    def _uses(self, rule_id: str) -> list[str]:
+        return [f for f in self.index.reads[rule_id] if f in self.derived_by]
 
     def _rules_behind(self, rule_id: str) -> list[str]:
         """The rule and every rule it depends on, deepest first, each once."""
+        if rule_id in self._behind:
+            return self._behind[rule_id]
         seen: list[str] = []
 
         def visit(current: str) -> None:
-            for name in self._uses(self.kb.rule(current)):
+            for name in self._uses(current):
                 producer = self.derived_by[name]
                 if producer not in seen:
                     visit(producer)
@@ -173,26 +207,34 @@ class _Chains:
                 seen.append(current)
 
         visit(rule_id)
+        self._behind[rule_id] = seen
         return seen
 
-    def _known_facts(self, rule: Rule) -> dict[str, Any]:
-        return {f: self.case[f] for f in sorted(facts_read(rule.when)) if f in self.case}
+    def _known_facts(self, rule_id: str) -> dict[str, Any]:
+        return {f: self.case[f] for f in self.index.reads[rule_id] if f in self.case}
 
     def because(self, rule_id: str) -> list[str]:
-        items: list[str] = []
-        for current in self._rules_behind(rule_id):
-            for name, value in self._known_facts(self.kb.rule(current)).items():
-                text = f"{name}={_show(value)}"
-                if text not in items:
-                    items.append(text)
-            items.append(current)
-        return items
+        if rule_id not in self._because:
+            items: list[str] = []
+            for current in self._rules_behind(rule_id):
+                for name, value in self._known_facts(current).items():
+                    text = f"{name}={_show(value)}"
+                    if text not in items:
+                        items.append(text)
+                items.append(current)
+            self._because[rule_id] = items
+        return list(self._because[rule_id])
 
     def steps(self, rule_id: str) -> list[Step]:
-        return [Step(rule=r, title=self.kb.rule(r).title, facts=self._known_facts(self.kb.rule(r)),
-                     uses=self._uses(self.kb.rule(r)), concludes=list(self.kb.rule(r).then.derive),
-                     provenance=_passages(self.kb.rule(r)))
-                for r in self._rules_behind(rule_id)]
+        return [self._one_step(r) for r in self._rules_behind(rule_id)]
+
+    def _one_step(self, rule_id: str) -> Step:
+        if rule_id not in self._step:
+            rule = self.index.kb.rule(rule_id)
+            self._step[rule_id] = Step(rule=rule_id, title=rule.title, facts=self._known_facts(rule_id),
+                                       uses=self._uses(rule_id), concludes=list(rule.then.derive),
+                                       provenance=self.index.passages[rule_id])
+        return self._step[rule_id]
 
 
 def _show(value: Any) -> str:

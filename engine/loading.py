@@ -18,7 +18,7 @@ import hashlib
 from pathlib import Path
 from typing import TypeVar
 
-from engine.checking import check_rules
+from engine.checking import check_manifest, check_rules
 from engine.errors import KnowledgeBaseError, Problem, relative
 from engine.knowledge import KnowledgeBase, Location
 from engine.models import FactsFile, Manifest, OutcomesFile, Rule, RulesFile
@@ -73,6 +73,8 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
         outcome_locations={n: _at(outcomes_doc, ("outcomes", n)) for n in outcomes_file.outcomes},
     )
     problems += check_rules(kb, rule_docs)
+    assert manifest_doc is not None
+    problems += check_manifest(kb, manifest_doc)
     if problems:
         raise KnowledgeBaseError(problems)
     kb.rule_locations = {

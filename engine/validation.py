@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.errors import Problem
 from engine.models import CONDITION_TAGS, FORMAT_MODELS
-from engine.suggest import did_you_mean
+from engine.suggest import closest, did_you_mean
 from engine.yamlsource import PathKey, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
@@ -83,6 +83,10 @@ def _problem(doc: YamlDocument, prefix: PathKey, data: Any, error: Any) -> Probl
                            f"add '{key}:' here")
     message = str(error["msg"]).removeprefix("Value error, ")
     hint = ""
+    if kind == "condition" and isinstance(error.get("input"), dict):
+        keys = [str(k) for k in error["input"]]
+        guesses = [f"'{closest(k, CONDITION_TAGS)}' instead of '{k}'" for k in keys if closest(k, CONDITION_TAGS)]
+        hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
     if kind not in ("value_error", "condition", "assertion_error"):
         shown = error.get("input")
         if not isinstance(shown, dict | list):

@@ -57,6 +57,13 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+        standard = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+        if type(node) in standard and node.tag != standard[type(node)]:
+            pos = self.doc.values[path]
+            self.problems.append(Problem(self.doc.file, pos.line, pos.column,
+                                         f"unsupported YAML value: tag {node.tag}",
+                                         "only plain YAML scalars, lists and mappings are allowed"))
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

@@ -7,9 +7,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from engine.answer import Answer, SourcePassage, Step
+from engine.models import Provenance
 
 
-def quote_line(p: SourcePassage) -> str:
+def quote_line(p: SourcePassage | Provenance) -> str:
     refs = f" [{', '.join(map(str, p.refs))}]" if p.refs else ""
     return f"[italic]“{escape(p.quote)}”[/italic] [dim]— {escape(p.source)}, {escape(p.section)}{escape(refs)}[/dim]"
 
@@ -31,36 +32,41 @@ def _show(value: object) -> str:
 
 
 def print_answer(console: Console, answer: Answer, title: str) -> None:
+    """The answer as a clinician reads it: conclusions once with their sources, then each
+    recommendation and prohibition with its chain and the quotes of its own rule."""
     console.print(f"[bold]{escape(title)}[/bold]  [dim]({escape(answer.kb.id)} {escape(answer.kb.version)})[/dim]")
-    if answer.case:
-        facts = ", ".join(f"{k}={_show(v)}" for k, v in answer.case.items())
-        console.print(f"  case: {escape(facts)}")
-    else:
-        console.print("  case: (no facts known)")
+    facts = ", ".join(f"{k}={_show(v)}" for k, v in answer.case.items())
+    console.print(f"  case: {escape(facts) if facts else '(no facts known)'}")
+    if answer.derived:
+        console.print("\n  [bold]CONCLUSIONS[/bold]")
+        for derivation in answer.derived:
+            console.print(f"  • {escape(derivation.fact)} [dim]by[/dim] [cyan]{escape(derivation.rule)}[/cyan]")
+            for passage in derivation.provenance:
+                console.print(f"      {quote_line(passage)}")
     if answer.recommendations:
         console.print("\n  [bold green]RECOMMENDED[/bold green]")
         for rec in answer.recommendations:
             console.print(f"  [green]✓ {escape(rec.code)}[/green] — {escape(rec.text)}")
-            _print_support(console, rec.chain, rec.also_by)
+            _print_support(console, rec.chain, rec.provenance, rec.also_by)
     else:
         console.print("\n  [bold]RECOMMENDED[/bold]: nothing for these facts")
     if answer.prohibitions:
         console.print("\n  [bold red]DO NOT[/bold red]")
         for pro in answer.prohibitions:
             console.print(f"  [red]✗ {escape(pro.code)}[/red] — {escape(pro.text)} {escape(pro.reason)}")
-            _print_support(console, pro.chain, pro.also_by)
+            _print_support(console, pro.chain, pro.provenance, pro.also_by)
     if answer.conflicts:
-        console.print("\n  [bold yellow]CONFLICTS[/bold yellow] (prohibition wins)")
+        console.print("\n  [bold yellow]CONFLICTS[/bold yellow] (the prohibition wins)")
         for conflict in answer.conflicts:
             console.print(f"  [yellow]! {escape(conflict.code)}[/yellow]: recommended by "
                           f"{escape(conflict.recommended_by)}, forbidden by {escape(conflict.forbidden_by)}")
     console.print()
 
 
-def _print_support(console: Console, chain: list[Step], also_by: list[str]) -> None:
+def _print_support(console: Console, chain: list[Step], provenance: list[SourcePassage],
+                   also_by: list[str]) -> None:
     console.print(f"      [dim]because[/dim] {chain_line(chain)}")
-    for step in chain:
-        for passage in step.provenance:
-            console.print(f"      {escape(step.rule)}: {quote_line(passage)}")
+    for passage in provenance:
+        console.print(f"      {quote_line(passage)}")
     if also_by:
-        console.print(f"      [dim]also recommended by {escape(', '.join(also_by))}[/dim]")
+        console.print(f"      [dim]also by {escape(', '.join(also_by))}[/dim]")

@@ -1,0 +1,117 @@
+"""Why a code was (or was not) recommended or forbidden for a case.
+
+For every rule that could produce the code, the explanation shows whether it fired and, if
+not, the value of each part of its condition: true, false, or unknown because a fact was not
+given. A conclusion the condition needed is explained in turn by the rules that derive it,
+so an author can see exactly which missing fact or which false test blocked a path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.answer import Answer
+from engine.evaluation import Engine
+from engine.knowledge import KnowledgeBase
+from engine.logic import Truth, evaluate
+from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Provenance, Unknown
+
+
+@dataclass
+class ConditionNode:
+    """One node of a condition tree with its three-valued value for the case."""
+
+    text: str
+    value: Truth
+    children: list[ConditionNode] = field(default_factory=list)
+    derived_by: list[RuleTrace] = field(default_factory=list)  # for a conclusion not drawn
+
+
+@dataclass
+class RuleTrace:
+    rule: str
+    title: str
+    fired: bool
+    effect: str  # "recommends", "forbids" or "derives <fact>"
+    condition: ConditionNode
+    provenance: list[Provenance]
+
+
+@dataclass
+class Explanation:
+    code: str
+    status: str  # "recommended", "forbidden", "recommended but forbidden" or "not recommended"
+    answer: Answer
+    rules: list[RuleTrace]
+
+
+def explain(kb: KnowledgeBase, case: dict[str, Any], code: str) -> Explanation:
+    """Explain `code` for a validated case; raises KeyError for a code the KB does not know."""
+    if code not in kb.outcomes:
+        raise KeyError(code)
+    engine = Engine.for_kb(kb)
+    answer = engine.evaluate(case)
+    facts: dict[str, Any] = dict(case) | {d.fact: True for d in answer.derived}
+    fired = set(answer.fired)
+    tracer = _Tracer(kb, facts, fired)
+    traces = []
+    for rule in kb.rules:
+        if code in rule.then.recommend:
+            traces.append(tracer.trace(rule.id, "recommends"))
+        if any(p.code == code for p in rule.then.forbid):
+            traces.append(tracer.trace(rule.id, "forbids"))
+    recommended = code in answer.recommended_codes()
+    forbidden = code in answer.forbidden_codes()
+    conflict = any(c.code == code for c in answer.conflicts)
+    status = ("recommended but forbidden" if conflict else "forbidden" if forbidden
+              else "recommended" if recommended else "not recommended")
+    return Explanation(code, status, answer, traces)
+
+
+class _Tracer:
+    def __init__(self, kb: KnowledgeBase, facts: dict[str, Any], fired: set[str]) -> None:
+        self.kb, self.facts, self.fired = kb, facts, fired
+
+    def trace(self, rule_id: str, effect: str, depth: int = 0) -> RuleTrace:
+        rule = self.kb.rule(rule_id)
+        node = self.node(rule.when, depth)
+        return RuleTrace(rule.id, rule.title, rule.id in self.fired, effect, node, list(rule.provenance))
+
+    def node(self, cond: Condition, depth: int) -> ConditionNode:
+        value = evaluate(cond, self.facts)
+        if isinstance(cond, AllOf | AnyOf):
+            kids = cond.all if isinstance(cond, AllOf) else cond.any
+            label = "all of" if isinstance(cond, AllOf) else "any of"
+            return ConditionNode(label, value, [self.node(c, depth) for c in kids])
+        if isinstance(cond, Not):
+            return ConditionNode("not", value, [self.node(cond.not_, depth)])
+        if isinstance(cond, Always):
+            return ConditionNode("always", True)
+        if isinstance(cond, Known | Unknown):
+            name = cond.known if isinstance(cond, Known) else cond.unknown
+            word = "known" if isinstance(cond, Known) else "unknown"
+            return self._with_derivations(ConditionNode(f"{name} is {word}", value), name, depth)
+        return self._with_derivations(ConditionNode(describe(cond), value), cond.fact, depth)
+
+    def _with_derivations(self, node: ConditionNode, fact: str, depth: int) -> ConditionNode:
+        if fact in self.kb.derived_facts and fact not in self.facts and depth < 6:
+            node.derived_by = [self.trace(r.id, f"derives {fact}", depth + 1)
+                               for r in self.kb.rules if fact in r.then.derive]
+        elif fact in self.kb.case_facts and fact not in self.facts:
+            node.text += f"  ({fact} not given)"
+        return node
+
+
+def describe(test: Compare) -> str:
+    """A comparison as an author reads it: `days_on_therapy >= 10`."""
+    symbols = {"equals": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in",
+               "contains": "contains"}
+    operand = test.operand
+    if isinstance(operand, bool):
+        shown = "true" if operand else "false"
+    elif isinstance(operand, list):
+        shown = "[" + ", ".join(map(str, operand)) + "]"
+    else:
+        shown = str(operand)
+    return f"{test.fact} {symbols[test.operator]} {shown}"

@@ -1,0 +1,67 @@
+"""`guidekb explain CASE CODE`: why a code was recommended or forbidden, or why not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.tree import Tree
+
+from engine.cases import load_case
+from engine.explanation import ConditionNode, Explanation, RuleTrace, explain
+from engine.suggest import did_you_mean
+from guidekb.console import console, err_console
+from guidekb.options import DEFAULT_KB, KbOption, load
+from guidekb.render import quote_line
+
+_VALUE = {True: "[green]true[/green]", False: "[red]false[/red]", None: "[yellow]unknown[/yellow]"}
+
+
+def explain_command(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON).")],
+    code: Annotated[str, typer.Argument(help="Recommendation or prohibition code.")],
+    kb: KbOption = DEFAULT_KB,
+) -> None:
+    """Why CODE was recommended or forbidden for CASE, or which conditions stopped it."""
+    knowledge = load(kb)
+    if code not in knowledge.outcomes:
+        err_console.print(f"error: unknown code '{escape(code)}' in {escape(knowledge.id)}; "
+                          f"{escape(did_you_mean(code, knowledge.outcomes, 'codes'))}")
+        raise typer.Exit(2)
+    result = explain(knowledge, load_case(case, knowledge), code)
+    print_explanation(result)
+
+
+def print_explanation(result: Explanation) -> None:
+    colour = {"recommended": "green", "not recommended": "yellow"}.get(result.status, "red")
+    console.print(f"[bold]{escape(result.code)}[/bold]: [{colour}]{result.status}[/{colour}]")
+    if not result.rules:
+        console.print("  no rule recommends or forbids this code")
+    for trace in result.rules:
+        console.print(_rule_tree(trace))
+        for passage in trace.provenance:
+            console.print("    " + quote_line(passage))
+
+
+def _rule_tree(trace: RuleTrace) -> Tree:
+    verdict = "[green]fired[/green]" if trace.fired else "[yellow]did not fire[/yellow]"
+    tree = Tree(f"rule [cyan]{escape(trace.rule)}[/cyan] ({escape(trace.effect)}): {verdict} — "
+                f"{escape(trace.title)}")
+    _add(tree, trace.condition)
+    return tree
+
+
+def _add(tree: Tree, node: ConditionNode) -> None:
+    branch = tree.add(f"{escape(node.text)}: {_VALUE[node.value]}")
+    for child in node.children:
+        _add(branch, child)
+    for trace in node.derived_by:
+        sub = branch.add(f"← rule [cyan]{escape(trace.rule)}[/cyan] ({escape(trace.effect)}): "
+                         + ("[green]fired[/green]" if trace.fired else "[yellow]did not fire[/yellow]"))
+        _add(sub, trace.condition)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("explain")(explain_command)

@@ -1,0 +1,90 @@
+"""Documentation examples are run: every file a page writes and every command it shows.
+
+In a Markdown page, a fenced block with `title="path"` is written to that path (relative to a
+fresh folder; `restore="..."` rewrites the first block of that title), and a `console` block
+is a session: each `$ guidekb ...` line is run and must print the lines below it. A last line
+`...` means "the output starts like this"; `[exit N]` is the expected exit status (default 0).
+Blocks tagged `kind=<file kind>` are validated against that file kind's model.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.schema import FILE_KINDS
+from tests.conftest import ROOT
+
+FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```\s*$", re.M | re.S)
+ATTR = re.compile(r'(\w+)="([^"]*)"|(\w+)=(\S+)')
+PAGES = [p for p in [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"] if p.exists()]
+
+
+@dataclass
+class Block:
+    lang: str
+    attrs: dict[str, str]
+    body: str
+    line: int
+
+
+def blocks(page: Path) -> list[Block]:
+    text = page.read_text(encoding="utf-8")
+    found = []
+    for match in FENCE.finditer(text):
+        info = match.group("info").strip()
+        lang = info.split(" ", 1)[0]
+        attrs = {m.group(1) or m.group(3): m.group(2) or m.group(4) for m in ATTR.finditer(info)}
+        found.append(Block(lang, attrs, match.group("body"), text[: match.start()].count("\n") + 1))
+    return found
+
+
+def run_session(block: Block, cwd: Path, page: Path) -> None:
+    lines = block.body.rstrip("\n").split("\n")
+    commands: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+    for command, expected in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "guidekb", f"{page.name}:{block.line}: only guidekb commands are run"
+        result = subprocess.run([sys.executable, "-m", "guidekb", *argv[1:]], cwd=cwd, capture_output=True,
+                                text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+        status = 0
+        if expected and re.fullmatch(r"\[exit \d+\]", expected[-1]):
+            status = int(expected.pop()[6:-1])
+        actual = [line.rstrip() for line in (result.stdout + result.stderr).rstrip("\n").split("\n")]
+        where = f"{page.name}:{block.line}: `{command}`"
+        assert result.returncode == status, f"{where} exited {result.returncode}\n{result.stderr}"
+        if expected and expected[-1] == "...":
+            assert actual[: len(expected) - 1] == [e.rstrip() for e in expected[:-1]], where
+        else:
+            assert actual == [e.rstrip() for e in expected], where
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if any(
+    b.lang == "console" or "title" in b.attrs or "kind" in b.attrs for b in blocks(p))],
+    ids=lambda p: p.name)
+def test_page_examples_run(page: Path, tmp_path: Path) -> None:
+    written: dict[str, str] = {}
+    for block in blocks(page):
+        if "title" in block.attrs:
+            path = block.attrs["title"]
+            body = written[path] if "restore" in block.attrs else block.body
+            written.setdefault(path, block.body)
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_text(body, encoding="utf-8")
+        if "kind" in block.attrs:
+            model = FILE_KINDS[block.attrs["kind"]]
+            model.model_validate(yaml.safe_load(block.body))
+        if block.lang == "console":
+            run_session(block, tmp_path, page)
