@@ -18,11 +18,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from handwritten import HandWritten  # noqa: E402
+from handwritten import HandWritten
 
-from engine.evaluation import Engine  # noqa: E402
-from engine.knowledge import KnowledgeBase  # noqa: E402
-from engine.loading import load_knowledge_base  # noqa: E402
+from engine.evaluation import Engine
+from engine.knowledge import KnowledgeBase
+from engine.loading import load_knowledge_base
 
 CASES = 2000
 REPEATS = 7

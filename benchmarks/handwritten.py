@@ -60,7 +60,8 @@ def define() -> None:
         def verify(c_: Any) -> None:
             _fired(c_, "verify-dosing-before-resistance")
 
-        @when_all(c.case << ((m._k == "case") & (-m.susceptibility_result | (m.susceptibility_result == "not_sent"))),
+        @when_all(c.case << ((m._k == "case")
+                             & (-m.susceptibility_result | (m.susceptibility_result == "not_sent"))),
                   c.d0 << _derived("resistance_suspected"))
         def culture(c_: Any) -> None:
             _fired(c_, "culture-before-switching")

@@ -102,7 +102,8 @@ def _check_compare(leaf: Compare, spec: FactSpec, report: _Report) -> None:
     }[spec.type]
     if op not in allowed_ops:
         report(f"'{op}' cannot test {spec.type} fact '{fact}'",
-               f"{'an' if spec.type[0] in 'aeiou' else 'a'} {spec.type} fact is tested with {', '.join(sorted(allowed_ops))}", key)
+               f"{'an' if spec.type[0] in 'aeiou' else 'a'} {spec.type} fact is tested with "
+               f"{', '.join(sorted(allowed_ops))}", key)
         return
     values = operand if op == "in" else [operand]
     for value in values:

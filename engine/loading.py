@@ -21,7 +21,7 @@ from typing import TypeVar
 from engine.checking import check_manifest, check_rules
 from engine.errors import KnowledgeBaseError, Problem, relative
 from engine.knowledge import KnowledgeBase, Location
-from engine.models import FactsFile, Manifest, OutcomesFile, Rule, RulesFile
+from engine.models import FactsFile, Manifest, OutcomesFile, RulesFile
 from engine.sources import SourceText
 from engine.validation import validate
 from engine.yamlsource import YamlDocument, load_yaml

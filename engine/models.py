@@ -8,7 +8,7 @@ source) are checked after parsing, in `engine.checking`, where every file is kno
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -226,15 +226,13 @@ def _condition_tag(data: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[AllOf, Tag("all")],
-        Annotated[AnyOf, Tag("any")],
-        Annotated[Not, Tag("not")],
-        Annotated[Known, Tag("known")],
-        Annotated[Unknown, Tag("unknown")],
-        Annotated[Compare, Tag("fact")],
-        Annotated[Always, Tag("always")],
-    ],
+    Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")]
+    | Annotated[Known, Tag("known")]
+    | Annotated[Unknown, Tag("unknown")]
+    | Annotated[Compare, Tag("fact")]
+    | Annotated[Always, Tag("always")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",

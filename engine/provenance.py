@@ -4,6 +4,7 @@ against the source text, and a failed quote is shown beside the closest real pas
 from __future__ import annotations
 
 from difflib import SequenceMatcher
+from itertools import pairwise
 from typing import Protocol
 
 from engine.models import Provenance, SourceDocument
@@ -52,7 +53,7 @@ def closest_passage(quote: str, text: SourceText, section_title: str | None = No
     wanted = normalize(quote)
     statements = text.statements
     candidates = [s.text for s in statements]
-    candidates += [a.text + " " + b.text for a, b in zip(statements, statements[1:], strict=False)]
+    candidates += [a.text + " " + b.text for a, b in pairwise(statements)]
     best, best_ratio = "", 0.0
     for candidate in candidates:
         matcher = SequenceMatcher(None, wanted, candidate, autojunk=False)

@@ -52,12 +52,9 @@ def yaml_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
             i += 1  # a discriminator tag, not a key
             continue
         path.append(elem)
-        if isinstance(current, dict) and elem in current:
-            current = current[elem]
-        elif isinstance(current, list) and isinstance(elem, int) and elem < len(current):
-            current = current[elem]
-        else:
-            current = None
+        in_dict = isinstance(current, dict) and elem in current
+        in_list = isinstance(current, list) and isinstance(elem, int) and elem < len(current)
+        current = current[elem] if in_dict or in_list else None
         i += 1
     return tuple(path)
 
@@ -85,7 +82,7 @@ def _problem(doc: YamlDocument, prefix: PathKey, data: Any, error: Any) -> Probl
     hint = ""
     if kind == "condition" and isinstance(error.get("input"), dict):
         keys = [str(k) for k in error["input"]]
-        guesses = [f"'{closest(k, CONDITION_TAGS)}' instead of '{k}'" for k in keys if closest(k, CONDITION_TAGS)]
+        guesses = [f"'{guess}' instead of '{k}'" for k in keys if (guess := closest(k, CONDITION_TAGS))]
         hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
     if kind not in ("value_error", "condition", "assertion_error"):
         shown = error.get("input")

@@ -57,8 +57,9 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
-        standard = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
-        if type(node) in standard and node.tag != standard[type(node)]:
+        standard = {"MappingNode": "tag:yaml.org,2002:map", "SequenceNode": "tag:yaml.org,2002:seq"}
+        kind = type(node).__name__
+        if kind in standard and node.tag != standard[kind]:
             pos = self.doc.values[path]
             self.problems.append(Problem(self.doc.file, pos.line, pos.column,
                                          f"unsupported YAML value: tag {node.tag}",

@@ -12,7 +12,8 @@ from engine.models import Provenance
 
 def quote_line(p: SourcePassage | Provenance) -> str:
     refs = f" [{', '.join(map(str, p.refs))}]" if p.refs else ""
-    return f"[italic]“{escape(p.quote)}”[/italic] [dim]— {escape(p.source)}, {escape(p.section)}{escape(refs)}[/dim]"
+    where = f"{p.source}, {p.section}{refs}"
+    return f"[italic]“{escape(p.quote)}”[/italic] [dim]— {escape(where)}[/dim]"
 
 
 def chain_line(steps: list[Step]) -> str:
@@ -34,13 +35,15 @@ def _show(value: object) -> str:
 def print_answer(console: Console, answer: Answer, title: str) -> None:
     """The answer as a clinician reads it: conclusions once with their sources, then each
     recommendation and prohibition with its chain and the quotes of its own rule."""
-    console.print(f"[bold]{escape(title)}[/bold]  [dim]({escape(answer.kb.id)} {escape(answer.kb.version)})[/dim]")
+    kb = f"({answer.kb.id} {answer.kb.version})"
+    console.print(f"[bold]{escape(title)}[/bold]  [dim]{escape(kb)}[/dim]")
     facts = ", ".join(f"{k}={_show(v)}" for k, v in answer.case.items())
     console.print(f"  case: {escape(facts) if facts else '(no facts known)'}")
     if answer.derived:
         console.print("\n  [bold]CONCLUSIONS[/bold]")
         for derivation in answer.derived:
-            console.print(f"  • {escape(derivation.fact)} [dim]by[/dim] [cyan]{escape(derivation.rule)}[/cyan]")
+            console.print(f"  • {escape(derivation.fact)} [dim]by[/dim] "
+                          f"[cyan]{escape(derivation.rule)}[/cyan]")
             for passage in derivation.provenance:
                 console.print(f"      {quote_line(passage)}")
     if answer.recommendations:

@@ -17,7 +17,7 @@ from guidekb.render import print_answer
 
 
 def run(
-    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML or JSON), one mapping of facts each.")],
+    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML or JSON), a mapping of facts each.")],
     kb: KbOption = DEFAULT_KB,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:

@@ -13,7 +13,8 @@ from engine.schema import FILE_KINDS, schema_for
 
 def schema(
     kind: Annotated[str, typer.Argument(help=f"Which file: {', '.join(FILE_KINDS)}.")] = "rules",
-    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Write every schema into this folder.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Write every schema into this folder.")] = None,
 ) -> None:
     """Print the JSON Schema of one knowledge-base file kind (or write them all)."""
     if out_dir is not None:
