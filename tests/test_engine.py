@@ -196,3 +196,15 @@ def test_knowledge_base_unchanged_by_evaluation(mini: KnowledgeBase, tmp_path: P
     before = {p: p.read_bytes() for p in mini.root.rglob("*") if p.is_file()}
     Engine.for_kb(mini).evaluate({"days_on_therapy": 3})
     assert before == {p: p.read_bytes() for p in mini.root.rglob("*") if p.is_file()}
+
+
+def test_sessions_are_released(mini: KnowledgeBase) -> None:
+    """durable_rules keeps a session's facts until deleted: each case must delete its own."""
+    engine = Engine.for_kb(mini)
+    session = engine.fire({"lesion_course": "persistent", "days_on_therapy": 12})
+    assert session.derived_by == {"failing": "failing-after-ten-days"}
+    assert engine._sessions == {}
+    host = Engine._shared_host()
+    last_sid = f"s{next(engine._ids) - 1}"
+    with pytest.raises(Exception, match="error code: 309"):  # durable_rules: no such session
+        host.get_facts(engine.ruleset, last_sid)
