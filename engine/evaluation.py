@@ -63,10 +63,14 @@ class Engine:
 
     @classmethod
     def for_kb(cls, kb: KnowledgeBase) -> Engine:
-        """The engine for a knowledge base, compiled on first use and then reused."""
-        key = f"{kb.root.resolve()}:{kb.fingerprint}"
+        """The engine for a knowledge base, compiled on first use and then reused.
+
+        durable_rules never frees a registered ruleset, so a knowledge base loaded again with
+        the same content (same folder, same fingerprint) reuses the engine compiled before.
+        """
+        key = f"{kb.root.resolve()}:{kb.fingerprint or id(kb)}"
         with cls._lock:
-            if key not in cls._compiled or cls._compiled[key].kb is not kb:
+            if key not in cls._compiled:
                 cls._compiled[key] = Engine(kb)
             return cls._compiled[key]
 

@@ -208,3 +208,9 @@ def test_sessions_are_released(mini: KnowledgeBase) -> None:
     last_sid = f"s{next(engine._ids) - 1}"
     with pytest.raises(Exception, match="error code: 309"):  # durable_rules: no such session
         host.get_facts(engine.ruleset, last_sid)
+
+
+def test_reloading_the_same_knowledge_base_reuses_its_compiled_ruleset(mini: KnowledgeBase) -> None:
+    again = load_knowledge_base(mini.root)
+    assert again is not mini
+    assert Engine.for_kb(again) is Engine.for_kb(mini)
