@@ -1,0 +1,64 @@
+"""An independent reference evaluator, for differential testing of the durable_rules engine.
+
+The engine compiles conditions to durable_rules patterns (negation normal form, list facts
+split into boolean fields, conclusions joined as separate facts) and assembles its answer in
+`engine.evaluation`. This module shares none of that: it reads the condition trees directly
+with the Kleene logic of `engine.logic` and runs the rules to a fixpoint in the plainest way,
+re-evaluating every rule until nothing changes. If the two ever disagree on a case, one of
+them has a bug, and the compiler is by far the likelier culprit.
+
+The fixpoint is unique because conclusions are only ever added and only ever tested
+positively (the loader rejects negated or `unknown` tests of derived facts): firing order
+cannot change the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.knowledge import KnowledgeBase
+from engine.logic import evaluate
+
+
+@dataclass(frozen=True)
+class ReferenceAnswer:
+    fired: list[str]  # in knowledge-base order
+    derived: list[str]  # sorted
+    recommended: list[str]  # in order of first recommendation, prohibitions removed
+    forbidden: list[str]  # in order of first prohibition
+    proposed: list[str]  # every code some fired rule recommends, forbidden or not
+
+
+def reference_evaluate(kb: KnowledgeBase, case: dict[str, Any]) -> ReferenceAnswer:
+    """Fire the rules of `kb` on a validated case by direct interpretation."""
+    derived: set[str] = set()
+    fired: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        facts = {**case, **dict.fromkeys(derived, True)}
+        for rule in kb.rules:
+            if rule.id not in fired and evaluate(rule.when, facts) is True:
+                fired.add(rule.id)
+                derived.update(rule.then.derive)
+                changed = True
+    in_order = [rule for rule in kb.rules if rule.id in fired]
+    forbidden = _unique(p.code for rule in in_order for p in rule.then.forbid)
+    proposed = _unique(code for rule in in_order for code in rule.then.recommend)
+    return ReferenceAnswer(
+        fired=[rule.id for rule in in_order],
+        derived=sorted(derived),
+        recommended=[code for code in proposed if code not in forbidden],
+        forbidden=forbidden,
+        proposed=proposed,
+    )
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen

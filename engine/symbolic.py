@@ -1,0 +1,317 @@
+"""The knowledge base as z3 formulas: every case at once, unknown facts included.
+
+`guidekb check --prove` and `guidekb lint` ask questions about *all* cases ("can famciclovir
+ever be recommended once resistance is confirmed?"). Enumerating the cases is hopeless (about
+10^9 for the HSV knowledge base), so each question becomes a satisfiability problem over one
+symbolic case:
+
+* every case fact has a presence Bool (known or unknown) and a value: an Int within
+  ``min..max`` for an integer fact, an Int index into ``values`` for an enum, a Bool for a
+  boolean, and one Bool per domain value for a list fact (which is exactly the set of lists a
+  case may give: order never matters and duplicates are rejected by validation);
+* a condition becomes a pair ``(is_true, is_false)`` following Kleene logic, exactly as
+  `engine.logic.evaluate` reads it: a test of an absent fact is neither, `not` swaps the pair,
+  `known`/`unknown` look at presence, `always` is true;
+* a derived conclusion is present (and true) exactly when some rule deriving it fires. The
+  loader rejects cycles among conclusions and any negated or `unknown` test of one, so the
+  engine's forward chaining reaches the least fixpoint, which is that disjunction read in
+  dependency order (memoised recursion below);
+* a code is *proposed* when a rule recommending it fires, *forbidden* when a rule forbidding
+  it fires, and *recommended* when proposed and not forbidden (a prohibition beats a
+  recommendation, as in `engine.evaluation.build_answer`).
+
+The encoding is exact, not an abstraction: integers range over their whole declared domain,
+so a z3 model is a valid case and every valid case is a model. `docs/proof.md` gives the
+soundness argument; `tests/test_symbolic.py` checks the encoding against the real engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from engine.knowledge import KnowledgeBase
+from engine.models import AllOf, Always, AnyOf, Compare, Condition, FactSpec, Known, Not, Unknown
+
+Pair = tuple[Any, Any]  # (is_true, is_false), both z3 Bool expressions
+
+
+class UnsupportedCondition(ValueError):
+    """A condition the engine itself cannot evaluate (e.g. `lt` on an enum): the loader rejects
+    these in rules, so this only surfaces for hand-written conditions."""
+
+
+@dataclass
+class FactVars:
+    """The z3 variables of one case fact."""
+
+    name: str
+    spec: FactSpec
+    present: Any
+    value: Any = None  # Int (integer, enum index) or Bool; None for list facts
+    items: dict[str, Any] = field(default_factory=dict)  # list facts: one Bool per value
+
+    def domain(self) -> list[Any]:
+        """Constraints that keep the value inside the declared domain."""
+        if self.spec.type == "integer":
+            assert self.spec.min is not None and self.spec.max is not None
+            return [self.value >= self.spec.min, self.value <= self.spec.max]
+        if self.spec.type == "enum":
+            return [self.value >= 0, self.value < len(self.spec.values or [])]
+        return []
+
+
+def _declare(name: str, spec: FactSpec, tag: str) -> FactVars:
+    present = z3.Bool(f"{tag}{name}?")
+    if spec.type in ("integer", "enum"):  # an enum is the index of its value
+        return FactVars(name, spec, present, z3.Int(f"{tag}{name}"))
+    if spec.type == "boolean":
+        return FactVars(name, spec, present, z3.Bool(f"{tag}{name}"))
+    return FactVars(name, spec, present,
+                    items={v: z3.Bool(f"{tag}{name}[{v}]") for v in spec.values or []})
+
+
+class SymbolicKB:
+    """One symbolic case and the formulas saying what the knowledge base answers for it.
+
+    `shared` and `differ` build a second copy of the case that shares every variable with
+    `shared` except those of the facts in `differ`: two cases that differ only in those facts,
+    which is how monotonicity ("learning F never removes a prohibition") is stated.
+    """
+
+    def __init__(self, kb: KnowledgeBase, tag: str = "", shared: SymbolicKB | None = None,
+                 differ: Collection[str] = ()) -> None:
+        self.kb = kb
+        self.tag = tag
+        self.vars: dict[str, FactVars] = {}
+        for name, spec in kb.case_facts.items():
+            if shared is not None and name not in differ:
+                self.vars[name] = shared.vars[name]
+            else:
+                self.vars[name] = _declare(name, spec, tag)
+        self._fired: dict[str, Any] = {}
+        self._derived: dict[str, Any] = {}
+        self._deriving: set[str] = set()
+        self._pinned: z3.Solver | None = None
+        self._derivers: dict[str, list[str]] = {}
+        self._recommenders: dict[str, list[str]] = {}
+        self._forbidders: dict[str, list[str]] = {}
+        for rule in kb.rules:  # each rule once per conclusion or code, in knowledge-base order
+            for name in dict.fromkeys(rule.then.derive):
+                self._derivers.setdefault(name, []).append(rule.id)
+            for code in dict.fromkeys(rule.then.recommend):
+                self._recommenders.setdefault(code, []).append(rule.id)
+            for code in dict.fromkeys(p.code for p in rule.then.forbid):
+                self._forbidders.setdefault(code, []).append(rule.id)
+
+    # --- the case -------------------------------------------------------------------------
+
+    def domain(self) -> list[Any]:
+        """Constraints every valid case satisfies (value ranges); add them to every query."""
+        return [c for fv in self.vars.values() for c in fv.domain()]
+
+    def present(self, fact: str) -> Any:
+        """Whether a case fact is known, or a conclusion is derived."""
+        if fact in self.kb.derived_facts:
+            return self.derived(fact)
+        return self.vars[fact].present
+
+    def fix(self, case: dict[str, Any]) -> list[Any]:
+        """Constraints pinning the symbolic case to one concrete (validated) case."""
+        constraints: list[Any] = []
+        for name, fv in self.vars.items():
+            if name not in case:
+                constraints.append(z3.Not(fv.present))
+                continue
+            constraints.append(fv.present)
+            value = case[name]
+            if fv.spec.type == "enum_list":
+                constraints += [item if v in value else z3.Not(item) for v, item in fv.items.items()]
+            elif fv.spec.type == "enum":
+                constraints.append(fv.value == (fv.spec.values or []).index(value))
+            elif fv.spec.type == "boolean":
+                constraints.append(fv.value == z3.BoolVal(bool(value)))
+            else:
+                constraints.append(fv.value == int(value))
+        return constraints
+
+    def case_from(self, model: z3.ModelRef, facts: Iterable[str] | None = None) -> dict[str, Any]:
+        """The concrete case a z3 model describes (known facts only), in vocabulary order."""
+        case: dict[str, Any] = {}
+        wanted = set(self.vars) if facts is None else set(facts)
+        for name, fv in self.vars.items():
+            if name not in wanted or not z3.is_true(model.eval(fv.present, model_completion=True)):
+                continue
+            if fv.spec.type == "enum_list":
+                case[name] = [v for v, item in fv.items.items()
+                              if z3.is_true(model.eval(item, model_completion=True))]
+            elif fv.spec.type == "boolean":
+                case[name] = z3.is_true(model.eval(fv.value, model_completion=True))
+            else:
+                number = model.eval(fv.value, model_completion=True).as_long()
+                case[name] = (fv.spec.values or [])[number] if fv.spec.type == "enum" else number
+        return case
+
+    def evaluate(self, exprs: list[Any], case: dict[str, Any]) -> list[bool]:
+        """The values of formulas on one concrete case.
+
+        The case pins every variable, so the solver's model is the case itself; reading the
+        formulas in it is far faster than substituting into each one.
+        """
+        if self._pinned is None:
+            self._pinned = z3.Solver()
+            self._pinned.add(*self.domain())
+        self._pinned.push()
+        try:
+            self._pinned.add(*self.fix(case))
+            if self._pinned.check() != z3.sat:
+                raise ValueError(f"case outside the fact vocabulary's domains: {case}")
+            model = self._pinned.model()
+            return [z3.is_true(model.eval(e, model_completion=True)) for e in exprs]
+        finally:
+            self._pinned.pop()
+
+    # --- conditions -----------------------------------------------------------------------
+
+    def truth(self, cond: Condition) -> Pair:
+        """(is_true, is_false) of a condition under Kleene logic (see engine.logic)."""
+        if isinstance(cond, AllOf):
+            parts = [self.truth(c) for c in cond.all]
+            return _and(p[0] for p in parts), _or(p[1] for p in parts)
+        if isinstance(cond, AnyOf):
+            parts = [self.truth(c) for c in cond.any]
+            return _or(p[0] for p in parts), _and(p[1] for p in parts)
+        if isinstance(cond, Not):
+            is_true, is_false = self.truth(cond.not_)
+            return is_false, is_true
+        if isinstance(cond, Always):
+            return z3.BoolVal(True), z3.BoolVal(False)
+        if isinstance(cond, Known):
+            present = self.present(cond.known)
+            return present, z3.Not(present)
+        if isinstance(cond, Unknown):
+            present = self.present(cond.unknown)
+            return z3.Not(present), present
+        return self._compare(cond)
+
+    def holds(self, cond: Condition) -> Any:
+        """The condition is (Kleene) true."""
+        return self.truth(cond)[0]
+
+    def _compare(self, test: Compare) -> Pair:
+        name = test.fact
+        if name in self.kb.derived_facts:
+            # A conclusion is either derived (present, value true) or absent (unknown).
+            present = self.derived(name)
+            outcome = _test_boolean(z3.BoolVal(True), test)
+            return z3.And(present, outcome), z3.And(present, z3.Not(outcome))
+        if name not in self.vars:
+            raise UnsupportedCondition(f"unknown fact '{name}'")
+        fv = self.vars[name]
+        outcome = _test(fv, test)
+        return z3.And(fv.present, outcome), z3.And(fv.present, z3.Not(outcome))
+
+    # --- what the knowledge base answers --------------------------------------------------
+
+    def fired(self, rule_id: str) -> Any:
+        """The rule fires: its condition is true, given the conclusions derived."""
+        if rule_id not in self._fired:
+            self._fired[rule_id] = z3.simplify(self.holds(self.kb.rule(rule_id).when))
+        return self._fired[rule_id]
+
+    def derived(self, name: str) -> Any:
+        """The conclusion is derived: some rule deriving it fires (least fixpoint)."""
+        if name not in self._derived:
+            if name in self._deriving:  # the loader rejects cycles; never loop if one slips by
+                raise UnsupportedCondition(f"derived facts form a cycle through '{name}'")
+            self._deriving.add(name)
+            self._derived[name] = _or(self.fired(r) for r in self._derivers.get(name, []))
+            self._deriving.discard(name)
+        return self._derived[name]
+
+    def proposed(self, code: str) -> Any:
+        """Some rule recommending the code fires (whether or not it is also forbidden)."""
+        return _or(self.fired(r) for r in self._recommenders.get(code, []))
+
+    def forbidden(self, code: str) -> Any:
+        return _or(self.fired(r) for r in self._forbidders.get(code, []))
+
+    def recommended(self, code: str) -> Any:
+        """The answer recommends the code: proposed and not forbidden."""
+        return z3.And(self.proposed(code), z3.Not(self.forbidden(code)))
+
+    def conflict(self, code: str) -> Any:
+        """The code is both proposed and forbidden (the answer lists a conflict)."""
+        return z3.And(self.proposed(code), self.forbidden(code))
+
+    def recommenders(self, code: str) -> list[str]:
+        return list(self._recommenders.get(code, []))
+
+    def forbidders(self, code: str) -> list[str]:
+        return list(self._forbidders.get(code, []))
+
+
+def _and(parts: Iterable[Any]) -> Any:
+    items = list(parts)
+    if not items:
+        return z3.BoolVal(True)
+    return items[0] if len(items) == 1 else z3.And(*items)
+
+
+def _or(parts: Iterable[Any]) -> Any:
+    items = list(parts)
+    if not items:
+        return z3.BoolVal(False)
+    return items[0] if len(items) == 1 else z3.Or(*items)
+
+
+def _same_type(operand: Any, kind: type) -> bool:
+    """engine.logic compares with `type(value) is type(operand)`: 1 never equals true."""
+    return type(operand) is kind
+
+
+def _test_boolean(value: Any, test: Compare) -> Any:
+    op, operand = test.operator, test.operand
+    if op == "equals":
+        return value == z3.BoolVal(operand) if _same_type(operand, bool) else z3.BoolVal(False)
+    if op == "in":
+        return _or(value == z3.BoolVal(o) for o in operand if _same_type(o, bool))
+    if op in ("lt", "le", "gt", "ge"):
+        return _order(z3.If(value, z3.IntVal(1), z3.IntVal(0)), op, operand)
+    raise UnsupportedCondition(f"'{op}' cannot test boolean fact '{test.fact}'")
+
+
+def _order(value: Any, op: str, operand: Any) -> Any:
+    if op == "lt":
+        return value < operand
+    if op == "le":
+        return value <= operand
+    if op == "gt":
+        return value > operand
+    return value >= operand
+
+
+def _test(fv: FactVars, test: Compare) -> Any:
+    """Whether the known value of a case fact passes the test (presence handled by caller)."""
+    op, operand, spec = test.operator, test.operand, fv.spec
+    if spec.type == "boolean":
+        return _test_boolean(fv.value, test)
+    if spec.type == "integer":
+        if op == "equals":
+            return fv.value == operand if _same_type(operand, int) else z3.BoolVal(False)
+        if op == "in":
+            return _or(fv.value == o for o in operand if _same_type(o, int))
+        if op in ("lt", "le", "gt", "ge"):
+            return _order(fv.value, op, operand)
+    elif spec.type == "enum":
+        values = spec.values or []
+        if op in ("equals", "in"):
+            chosen = [operand] if op == "equals" else list(operand)
+            return _or(fv.value == values.index(o) for o in chosen
+                       if _same_type(o, str) and o in values)
+    elif op == "contains":
+        return fv.items.get(operand, z3.BoolVal(False))
+    raise UnsupportedCondition(f"'{op}' cannot test {spec.type} fact '{fv.name}'")

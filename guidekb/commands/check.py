@@ -1,0 +1,183 @@
+"""`guidekb check [KB] [--prove]`: check the knowledge base's invariants.
+
+Without `--prove`, a quick sampled check: random cases (seeded, so runs repeat) through the
+real engine. With `--prove`, a proof over every possible case by z3 (docs/proof.md): each
+invariant is PROVED, or REFUTED with a counterexample replayed through the engine and
+printed as a scenario to paste into a scenario file. Exit 1 when any invariant fails or
+cannot be decided, 2 when the knowledge base (or its invariants.yaml) has errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.answer import Answer
+from engine.casespace import sample_cases, space_size
+from engine.counterexamples import Counterexample, counterexample, shrink
+from engine.evaluation import Engine
+from engine.invariants import Invariant, check_case, load_invariants
+from engine.knowledge import KnowledgeBase
+from guidekb.console import console, err_console
+from guidekb.options import DEFAULT_KB, KbArgument, load
+
+if TYPE_CHECKING:
+    from engine.proof import ProofResult
+
+CROSS_CHECK_CASES = 200
+
+
+def check(
+    kb: KbArgument = DEFAULT_KB,
+    prove: Annotated[bool, typer.Option("--prove", help="Prove every invariant for every "
+                                        "possible case (z3), instead of sampling.")] = False,
+    samples: Annotated[int, typer.Option(help="Random cases for the sampled check.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the sampled check (runs repeat).")] = 0,
+    timeout: Annotated[int, typer.Option(help="Solver time limit per question, in seconds.",
+                                         min=1)] = 60,
+) -> None:
+    """Check the invariants of a knowledge base: sampled, or proved for every case (--prove)."""
+    knowledge = load(kb)
+    invariants = load_invariants(knowledge)
+    if not invariants:
+        _say(f"{escape(knowledge.id)}: no invariants to check (no invariants.yaml)")
+        return
+    failed = (_prove_all(knowledge, invariants, timeout) if prove
+              else _sample_all(knowledge, invariants, samples, seed))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+# --- proof ------------------------------------------------------------------------------------
+
+
+def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int) -> bool:
+    try:
+        from engine.proof import Prover, cross_check, prove
+    except ImportError as exc:  # z3-solver is needed for proofs only
+        err_console.print(f"error: --prove needs the z3-solver package ({exc}); "
+                          "install it with: pip install z3-solver")
+        raise typer.Exit(2) from exc
+    start = time.perf_counter()
+    engine = Engine.for_kb(kb)
+    space = space_size(kb)
+    _say(f"Proving {len(invariants)} invariants of [bold]{escape(kb.id)}[/bold] "
+         f"{escape(kb.version)} for every case: {len(kb.case_facts)} case facts, "
+         f"{len(kb.rules)} rules, about {_cases(space)} "
+         "(unknowns included).")
+    disagreements = cross_check(kb, CROSS_CHECK_CASES, engine=engine)
+    for case in disagreements:
+        err_console.print(f"[red]encoding disagrees with the engine[/red] on {escape(str(case))}")
+    prover = Prover(kb, timeout_ms=timeout * 1000)
+    results: list[ProofResult] = []
+    with _progress() as progress:
+        task = progress.add_task("proving", total=len(invariants))
+        for inv in invariants:
+            progress.update(task, description=f"proving {inv.id}")
+            results.append(prove(kb, inv, prover, engine))
+            progress.advance(task)
+    for result in results:
+        _print_result(kb, result)
+    counts = {s: sum(r.status == s for r in results) for s in ("proved", "refuted", "unconfirmed",
+                                                              "unknown")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("proved", "refuted"))
+    agreement = (f"[red]{len(disagreements)} disagreements[/red]" if disagreements else "agrees")
+    _say(f"\n{summary} in {time.perf_counter() - start:.2f} s; {prover.calls} solver "
+         f"calls. Encoding cross-checked against the engine on {CROSS_CHECK_CASES} "
+         f"random cases: {agreement}.")
+    _say("[dim]Method and soundness argument: docs/proof.md[/dim]")
+    return bool(disagreements) or counts["proved"] != len(results)
+
+
+def _print_result(kb: KnowledgeBase, result: ProofResult) -> None:
+    inv = result.invariant
+    label = {"proved": "[green]PROVED[/green]     ", "refuted": "[red]REFUTED[/red]    ",
+             "unconfirmed": "[red]UNCONFIRMED[/red]", "unknown": "[yellow]UNKNOWN[/yellow]    "}
+    calls = f"{result.solver_calls} solver call{'s' if result.solver_calls != 1 else ''}"
+    _say(f"{label[result.status]} {escape(inv.id)}")
+    cone = (f"cone of influence {len(result.cone)}/{len(kb.case_facts)} case facts "
+            f"({_cases(space_size(kb, set(result.cone)))})")
+    _say(f"            [dim]{inv.kind} · {escape(result.method)} · {calls} · {cone} · "
+         f"{result.seconds * 1000:.0f} ms[/dim]")
+    if result.status == "unknown":
+        _say("            the solver gave up within the time limit; raise --timeout")
+    if result.counterexample is not None:
+        _print_counterexample(result.counterexample, result.status == "unconfirmed")
+
+
+def _print_counterexample(found: Counterexample, unconfirmed: bool) -> None:
+    if unconfirmed:
+        _say("            [red]replayed through the engine, this case does NOT violate "
+             "the invariant: the symbolic encoding and the durable_rules compiler "
+             "disagree (a bug to report). The case:[/red]")
+    else:
+        _say(f"            {escape(found.problem or '')}; confirmed by the engine. "
+             "As a scenario:")
+    for line in found.scenario_yaml().splitlines():
+        _say(f"    {escape(line)}")
+
+
+def _cases(n: int) -> str:
+    """A count of abstract cases, as a power of ten once it is large."""
+    count = f"10^{math.log10(n):.1f}" if n >= 10_000 else str(n)
+    return f"{count} abstract case{'' if n == 1 else 's'}"
+
+
+# --- sampled check ------------------------------------------------------------------------------
+
+
+def _sample_all(kb: KnowledgeBase, invariants: list[Invariant], samples: int, seed: int) -> bool:
+    start = time.perf_counter()
+    engine = Engine.for_kb(kb)
+    first: dict[str, dict[str, Any]] = {}
+    with _progress() as progress:
+        task = progress.add_task("sampling", total=samples)
+        for case in sample_cases(kb, samples, seed, [c for i in invariants if (c := i.condition)]):
+            answers: dict[str, Answer] = {}  # one evaluation per case (and per monotone variant)
+
+            def evaluate(c: dict[str, Any], answers: dict[str, Answer] = answers) -> Answer:
+                key = json.dumps(c, sort_keys=True)
+                if key not in answers:
+                    answers[key] = engine.evaluate(c)
+                return answers[key]
+
+            for inv in invariants:
+                if inv.id not in first and check_case(inv, case, evaluate) is not None:
+                    first[inv.id] = case
+            progress.advance(task)
+    for inv in invariants:
+        if inv.id in first:
+            _say(f"[red]FAILED[/red] {escape(inv.id)}")
+
+            def fails(case: dict[str, Any], inv: Invariant = inv) -> bool:
+                return check_case(inv, case, engine.evaluate) is not None
+
+            small = shrink(first[inv.id], fails)
+            _print_counterexample(counterexample(kb, inv, small, engine), False)
+        else:
+            _say(f"[green]ok[/green]     {escape(inv.id)}  [dim]{inv.kind}[/dim]")
+    _say(f"\n{len(invariants) - len(first)} held, {len(first)} failed on {samples} random "
+         f"cases (seed {seed}) in {time.perf_counter() - start:.2f} s. A sample is not a "
+         "proof: run [bold]guidekb check --prove[/bold] for every case.")
+    return bool(first)
+
+
+def _say(text: str) -> None:
+    """Print without wrapping (file:line:col and scenario YAML must stay intact when piped)
+    and without emoji codes (a location like ':100:' is not an emoji)."""
+    console.print(text, soft_wrap=True, emoji=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

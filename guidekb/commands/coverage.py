@@ -1,0 +1,66 @@
+"""`guidekb coverage [KB]`: which source statements the rules encode, which are context, which
+are missing.
+
+Exit status: 0 by default (a report); with --fail-on-missing, 1 when any statement is
+missing, so CI can hold the knowledge base to "no actionable statement missing". A bad
+context.yaml or knowledge base exits 2 with located problems, as every command does.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.source_coverage import measure
+from guidekb.console import console
+from guidekb.coverage_render import print_table, summary_line, to_html, to_markdown
+from guidekb.options import DEFAULT_KB, KbArgument, load
+
+
+class Format(StrEnum):
+    table = "table"
+    markdown = "markdown"
+    html = "html"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table (terminal), markdown or html.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+MissingOnly = Annotated[bool, typer.Option("--missing-only", help="Table: list only missing statements.")]
+FailOnMissing = Annotated[bool, typer.Option(
+    "--fail-on-missing", help="Exit 1 when any statement is neither encoded nor context.")]
+
+
+def coverage(
+    kb: KbArgument = DEFAULT_KB,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    missing_only: MissingOnly = False,
+    fail_on_missing: FailOnMissing = False,
+) -> None:
+    """Report, for every statement of every source, the rules that encode it or why it is context."""
+    knowledge = load(kb)
+    report = measure(knowledge)
+    if fmt is Format.table:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                print_table(Console(file=handle, width=160, highlight=False), report, not missing_only)
+        else:
+            print_table(console, report, not missing_only)
+    else:
+        text = to_markdown(report) if fmt is Format.markdown else to_html(report)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+    if output is not None:
+        console.print(f"wrote {fmt.value} report to {output}: {summary_line(report)}", markup=False)
+    if fail_on_missing and report.missing:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("coverage")(coverage)

@@ -1,0 +1,60 @@
+"""`guidekb lint [KB]`: rules and declarations that load but cannot be what the author meant.
+
+Findings print as `file:line:col: id: message`, like compiler warnings, so editors can jump to
+them. Exit 1 when a finding is not acknowledged in the knowledge base's lint.yaml, 2 when the
+knowledge base (or invariants.yaml, or lint.yaml) has errors. docs/lint.md explains each kind.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from guidekb.console import console, err_console
+from guidekb.options import DEFAULT_KB, KbArgument, load
+
+
+def lint_command(
+    kb: KbArgument = DEFAULT_KB,
+    show_acknowledged: Annotated[bool, typer.Option(
+        "--show-acknowledged", help="Also print acknowledged findings in full.")] = False,
+) -> None:
+    """Find rules that never fire, redundant rules, recommend/forbid overlaps, unread facts,
+    unproduced codes and vacuous invariants (see docs/lint.md)."""
+    knowledge = load(kb)
+    try:
+        from engine.lint import lint
+    except ImportError as exc:  # z3-solver decides the findings over every case
+        err_console.print(f"error: lint needs the z3-solver package ({exc}); "
+                          "install it with: pip install z3-solver")
+        raise typer.Exit(2) from exc
+    start = time.perf_counter()
+    report = lint(knowledge)
+    for finding in report.findings:
+        if finding.acknowledged is None:
+            _say(f"[yellow]{escape(finding.render())}[/yellow]")
+        elif show_acknowledged:
+            _say(f"[dim]{escape(finding.render())}\n    acknowledged: "
+                 f"{escape(finding.acknowledged)}[/dim]")
+    open_count = len(report.unacknowledged)
+    acknowledged = len(report.findings) - open_count
+    hidden = "" if show_acknowledged or not acknowledged else " (--show-acknowledged lists them)"
+    colour = "red" if open_count else "green"
+    _say(f"[{colour}]{open_count} finding{'s' if open_count != 1 else ''}[/{colour}], "
+         f"{acknowledged} acknowledged in lint.yaml{hidden}; {report.solver_calls} solver "
+         f"calls in {time.perf_counter() - start:.2f} s.")
+    if open_count:
+        raise typer.Exit(1)
+
+
+def _say(text: str) -> None:
+    """Print without wrapping (file:line:col and scenario YAML must stay intact when piped)
+    and without emoji codes (a location like ':100:' is not an emoji)."""
+    console.print(text, soft_wrap=True, emoji=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lint")(lint_command)

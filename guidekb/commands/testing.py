@@ -1,0 +1,80 @@
+"""`guidekb test [KB] [--coverage]`: run the knowledge base's scenarios, one line each.
+
+Exit status: 0 when every scenario passes, 1 when any fails, 2 when a scenario file (or the
+knowledge base) does not validate. With --coverage the exit status is unchanged: coverage
+is reported, not enforced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from engine.scenario_coverage import CoverageReport, measure
+from engine.scenarios import ScenarioResult, run_scenarios
+from guidekb.console import console
+from guidekb.options import DEFAULT_KB, KbArgument, load
+
+
+def test(
+    kb: KbArgument = DEFAULT_KB,
+    scenario: Annotated[list[Path] | None, typer.Option(
+        "--scenario", "-s", help="Run only these scenario files (default: KB/scenarios/*.yaml).")] = None,
+    coverage: Annotated[bool, typer.Option(
+        "--coverage", help="Also report rules fired, condition branches and unchecked codes.")] = False,
+    timing: Annotated[bool, typer.Option(
+        "--timing/--no-timing", help="Show how long each scenario took (off: reproducible output).")] = True,
+) -> None:
+    """Run the scenarios of a knowledge base and report pass/fail with a diff for each failure."""
+    knowledge = load(kb)
+    results = run_scenarios(knowledge, scenario or None)
+    if not results:
+        console.print(f"no scenarios found in {escape(str(kb / 'scenarios'))}")
+    for result in results:
+        print_result(console, result, timing)
+    failed = [r for r in results if not r.passed]
+    colour = "red" if failed else "green"
+    console.print(f"\n[{colour}]{len(results) - len(failed)} passed, {len(failed)} failed[/{colour}]"
+                  f" ({len(results)} scenario{'' if len(results) == 1 else 's'})")
+    if coverage:
+        print_coverage(console, measure(knowledge, results))
+    if failed:
+        raise typer.Exit(1)
+
+
+def print_result(out: Console, result: ScenarioResult, timing: bool = True) -> None:
+    status = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+    took = f"  [dim]{result.seconds * 1000:.1f} ms[/dim]" if timing else ""
+    out.print(f"{status}  {escape(result.name)}{took}")
+    for line in result.diff():
+        out.print(f"      {escape(line)}")
+
+
+def print_coverage(out: Console, report: CoverageReport) -> None:
+    fired = sum(1 for names in report.rules_fired.values() if names)
+    total = len(report.rules_fired)
+    complete = sum(1 for b in report.branches if b.complete)
+    out.print(f"\n[bold]Coverage[/bold]\n  rules fired: {fired}/{total}"
+              f"\n  condition branches seen true and false: {complete}/{len(report.branches)}")
+    if report.rules_not_fired:
+        out.print("  rules no scenario fires: " + escape(", ".join(report.rules_not_fired)))
+    if report.branches_incomplete:
+        table = Table("rule", "leaf", "test", "never seen", title="Branches not exercised both ways")
+        for branch in report.branches_incomplete:
+            table.add_row(escape(branch.rule), escape(branch.path), escape(branch.test), branch.missing)
+        out.print(table)
+    if report.codes_unchecked:
+        out.print("  codes no scenario expects: " + escape(", ".join(report.codes_unchecked)))
+    else:
+        out.print("  every code is expected by some scenario")
+    if report.derived_unchecked:
+        out.print("  derived facts no scenario expects: " + escape(", ".join(report.derived_unchecked)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("test")(test)
