@@ -7,7 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.invariants import InvariantsFile
+from engine.lint import LintFile
 from engine.models import FactsFile, Manifest, OutcomesFile, RulesFile, Scenario
+from engine.source_coverage import ContextFile
 
 FILE_KINDS: dict[str, type[BaseModel]] = {
     "manifest": Manifest,
@@ -15,6 +18,9 @@ FILE_KINDS: dict[str, type[BaseModel]] = {
     "outcomes": OutcomesFile,
     "rules": RulesFile,
     "scenario": Scenario,
+    "invariants": InvariantsFile,
+    "lint": LintFile,
+    "context": ContextFile,
 }
 
 

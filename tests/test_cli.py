@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.schema import FILE_KINDS
 from tests.conftest import HSV_KB, ROOT
 from tests.minikb import edit, write_mini_kb
 
@@ -153,7 +154,7 @@ def test_schema_is_json_schema_and_docs_copy_is_current() -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert "Rule" in schema["$defs"]
-    for kind in ("manifest", "facts", "outcomes", "rules", "scenario"):
+    for kind in FILE_KINDS:
         shipped = json.loads((ROOT / "docs" / "schema" / f"{kind}.schema.json").read_text())
         assert shipped == json.loads(guidekb("schema", kind).stdout), (
             f"docs/schema/{kind}.schema.json is stale: run `guidekb schema --out-dir docs/schema`")
