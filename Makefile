@@ -26,6 +26,7 @@ system-deps:
 demo: setup
 	$(BIN)/guidekb validate $(KB)
 	$(BIN)/guidekb run $(KB)/cases/*.yaml --kb $(KB)
+	$(BIN)/guidekb flowchart --kb $(KB) --all -o $(OUT)/flowcharts
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,209 @@
+"""The decision diagram agrees with the engine on every path, and is reduced.
+
+Each root-to-leaf path is turned into cases (every answer of every edge, both ends of an
+integer range; "unknown" leaves the fact out), the engine evaluates them, and the leaf must
+name exactly the codes recommended and forbidden. Facts the path never asks about are tried
+both absent and present, since skipping a question claims it does not matter there.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.conditions import facts_read
+from engine.evaluation import Engine
+from engine.knowledge import KnowledgeBase
+from engine.loading import load_knowledge_base
+from tests.visualize_kb import write_kb
+from visualize.chartbook import chart_book
+from visualize.decisions import (
+    Decision,
+    Diagram,
+    Outcome,
+    Step,
+    build_diagram,
+)
+from visualize.labels import edge_label
+from visualize.ordering import compact_diagram
+
+
+@pytest.fixture(scope="module")
+def toy_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return load_knowledge_base(write_kb(tmp_path_factory.mktemp("toy") / "kb"))
+
+
+def _choices(step: Step) -> list[list[tuple[str, str | None, Any]]]:
+    """Per answer of an edge, the (fact, item, value) settings it stands for."""
+    q = step.question
+    out = []
+    for i in step.answers:
+        answer = q.answers[i]
+        values = [answer.low] if answer.low == answer.high else [answer.low, answer.high]
+        out += [[(q.fact, q.item, v)] for v in values]
+    return out
+
+
+def _filler(kb: KnowledgeBase, fact: str) -> Any:
+    spec = kb.case_facts[fact]
+    return {"boolean": True, "enum": (spec.values or [""])[-1], "integer": spec.max,
+            "enum_list": list(spec.values or [])}[spec.type]
+
+
+def _cases(kb: KnowledgeBase, steps: list[Step], cap: int = 48) -> list[dict[str, Any]]:
+    combos = list(itertools.islice(itertools.product(*(_choices(s) for s in steps)), cap))
+    cases = []
+    for combo in combos:
+        for fill in (False, True):
+            case: dict[str, Any] = {}
+            absent: set[str] = set()
+            for (fact, item, value), in combo:
+                if value is None:
+                    absent.add(fact)
+                elif item is None:
+                    case[fact] = value
+                else:
+                    items = case.setdefault(fact, [])
+                    if value:
+                        items.append(item)
+            if fill:
+                asked = {s.question.fact for s in steps}
+                for fact in kb.case_facts:
+                    if fact not in asked:
+                        case[fact] = _filler(kb, fact)
+            for fact in absent:
+                case.pop(fact, None)
+            cases.append(case)
+    return cases
+
+
+def assert_agrees(diagram: Diagram, cap: int = 48) -> int:
+    """Check every path against the engine (at most `cap` answer combinations per path);
+    returns the number of cases run."""
+    kb = diagram.kb
+    engine = Engine.for_kb(kb)
+    runs = 0
+    seen: set[tuple[str, str]] = set()
+    for steps, leaf in diagram.paths():
+        for case in _cases(kb, steps, cap):
+            key = (repr(sorted(case.items())), repr(leaf))
+            if key in seen:
+                continue
+            seen.add(key)
+            answer = engine.evaluate(case)
+            recommended, forbidden = set(answer.recommended_codes()), set(answer.forbidden_codes())
+            if diagram.focus is not None:
+                recommended &= diagram.focus
+                forbidden &= diagram.focus
+            path = " → ".join(f"{s.question.key}={[s.question.answers[i].label for i in s.answers]}"
+                              for s in steps)
+            assert (set(leaf.recommended), set(leaf.forbidden)) == (recommended, forbidden), \
+                f"path {path} with case {case}"
+            runs += 1
+    return runs
+
+
+def test_whole_toy_diagram_agrees_with_the_engine(toy_kb: KnowledgeBase) -> None:
+    assert assert_agrees(build_diagram(toy_kb)) > 50
+    assert assert_agrees(compact_diagram(toy_kb)) > 50
+
+
+@pytest.mark.parametrize("code", ["drug_a", "drug_b", "escalation", "check_allergies", "drug_z", "ask_score"])
+def test_focused_toy_diagrams_agree_with_the_engine(toy_kb: KnowledgeBase, code: str) -> None:
+    assert_agrees(build_diagram(toy_kb, code))
+    assert_agrees(compact_diagram(toy_kb, code))
+
+
+def test_compacting_keeps_the_manifest_order_first_and_never_grows(toy_kb: KnowledgeBase) -> None:
+    head = toy_kb.manifest.flowchart.question_order
+    for focus in (None, "drug_b", "check_allergies", "ask_score"):
+        compact, plain = compact_diagram(toy_kb, focus), build_diagram(toy_kb, focus)
+        assert len(compact.decisions()) <= len(plain.decisions())
+        for steps, _ in compact.paths():
+            facts = [s.question.fact for s in steps]
+            asked_head = [f for f in facts if f in head]
+            assert facts[: len(asked_head)] == asked_head, "manifest questions come first"
+            assert asked_head == [f for f in head if f in asked_head]
+
+
+def test_every_chart_of_the_default_kb_agrees_with_the_engine(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    for chart in book.charts:
+        assert_agrees(chart.diagram, cap=2)
+
+
+def test_codes_outside_the_charts_are_decided_alike_for_every_case(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    engine = Engine.for_kb(hsv_kb)
+    for case in ({}, {f: _filler(hsv_kb, f) for f in hsv_kb.case_facts}):
+        answer = engine.evaluate(case)
+        assert set(book.in_every_case.forbidden) <= set(answer.forbidden_codes())
+        assert set(book.in_every_case.recommended) <= set(answer.recommended_codes())
+        assert not set(book.never) & {*answer.recommended_codes(), *answer.forbidden_codes()}
+
+
+def test_the_diagram_is_reduced(toy_kb: KnowledgeBase) -> None:
+    diagram = build_diagram(toy_kb)
+    decisions = list(diagram.decisions().values())
+    assert len(set(decisions)) == len(decisions), "identical sub-diagrams are shared"
+    assert len(set(diagram.outcomes().values())) == len(diagram.outcomes())
+    for node in decisions:
+        children = [b.child for b in node.branches]
+        assert len(set(children)) == len(children) >= 2, "answers to one node share one edge"
+    for steps, _ in diagram.paths():
+        keys = [s.question.key for s in steps]
+        assert len(keys) == len(set(keys)), "no question is asked twice on a path"
+
+
+def test_questions_follow_the_manifest_order_and_skip_unread_facts(toy_kb: KnowledgeBase) -> None:
+    diagram = build_diagram(toy_kb)
+    root = diagram.nodes[diagram.root]
+    assert isinstance(root, Decision) and diagram.question(root).fact == "score"
+    asked = {diagram.question(n).fact for n in diagram.decisions().values()}
+    assert "unused" not in asked
+    read = {f for r in toy_kb.rules for f in facts_read(r.when)}
+    assert asked <= read
+
+
+def test_edge_labels_show_thresholds_and_merged_unknowns(toy_kb: KnowledgeBase) -> None:
+    diagram = build_diagram(toy_kb)
+    labels: dict[str, set[str]] = {}
+    for node in diagram.decisions().values():
+        for branch in node.branches:
+            labels.setdefault(diagram.question(node).key, set()).add(edge_label(diagram, node, branch))
+    assert {"< 3", "3–9", "≥ 10", "unknown"} <= labels["score"]
+    assert "frail / unknown" in labels["frailty"]  # unknown frailty escalates, like frail
+    assert any("unknown" in label for label in labels["allergies[penicillin]"])
+
+
+def test_focus_asks_only_questions_that_can_lead_to_the_code(toy_kb: KnowledgeBase) -> None:
+    diagram = build_diagram(toy_kb, "drug_a")
+    asked = {diagram.question(n).fact for n in diagram.decisions().values()}
+    assert asked == {"score"}
+    outcomes = {o for o in diagram.outcomes().values()}
+    assert outcomes == {Outcome(("drug_a",), ()), Outcome((), ())}
+
+
+def test_a_prohibition_removes_the_recommendation_in_the_leaves(toy_kb: KnowledgeBase) -> None:
+    diagram = build_diagram(toy_kb, ["drug_b"])
+    leaves = set(diagram.outcomes().values())
+    assert Outcome((), ("drug_b",)) in leaves and Outcome(("drug_b",), ()) in leaves
+
+
+def test_the_default_kb_is_drawn_as_charts_small_enough_to_print(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    assert all(len(c.diagram.decisions()) <= 30 for c in book.charts)
+    charted = [code for c in book.charts for code in (c.codes or hsv_kb.outcomes)]
+    assert len(charted) == len(set(charted))
+    everything = set(charted) | set(book.in_every_case.recommended) | set(book.in_every_case.forbidden)
+    assert everything | set(book.never) == set(hsv_kb.outcomes)
+
+
+def test_small_kbs_are_one_chart(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_kb(tmp_path / "kb"))
+    book = chart_book(kb)
+    assert len(book.charts) == 1 and book.charts[0].codes == ()
+    assert book.in_every_case.forbidden == ("drug_z",)

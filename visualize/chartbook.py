@@ -1,0 +1,199 @@
+"""One readable decision chart, or a book of small ones when the whole is too big to read.
+
+The decision diagram of a knowledge base is a product of largely independent decisions
+(whether to suspect resistance, how to dose, how to monitor), and an ordered diagram of a
+product repeats each later decision under every branch of the earlier ones: for the HSV
+knowledge base the whole diagram runs to thousands of questions. A clinical algorithm book
+draws one chart per decision instead, so that is what this module does when the whole
+diagram exceeds a page: codes that the same rule acts on, or that every case treats alike,
+share a chart; each chart asks only the questions that matter for its codes. Codes decided
+the same way for every case (e.g. "never topical acyclovir") are listed once, not charted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.knowledge import KnowledgeBase
+from visualize.decisions import (
+    Decision,
+    Diagram,
+    Outcome,
+    TooLarge,
+    build_diagram,
+    codes_of,
+)
+from visualize.ordering import compact_diagram
+
+PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
+MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions
+MERGE_OVERLAP = 0.6  # ... and they ask mostly the same questions (Jaccard index)
+
+
+@dataclass(frozen=True)
+class Chart:
+    codes: tuple[str, ...]  # empty tuple: the whole knowledge base in one chart
+    diagram: Diagram
+
+    @property
+    def title(self) -> str:
+        return ", ".join(self.codes) if self.codes else "all recommendations and prohibitions"
+
+
+@dataclass(frozen=True)
+class ChartBook:
+    kb: KnowledgeBase
+    charts: tuple[Chart, ...]
+    in_every_case: Outcome  # decided the same way for every case
+    never: tuple[str, ...]  # codes no case can reach
+
+
+def signature(diagram: Diagram) -> str:
+    """The diagram's shape with leaves reduced to 'recommended / forbidden / neither': codes
+    with the same signature are decided identically for every case."""
+    memo: dict[int, str] = {}
+
+    def sig(node_id: int) -> str:
+        if node_id not in memo:
+            node = diagram.nodes[node_id]
+            if isinstance(node, Outcome):
+                memo[node_id] = "R" if node.recommended else ("F" if node.forbidden else "-")
+            else:
+                q = diagram.question(node)
+                inner = ",".join(f"{b.answers}:{sig(b.child)}" for b in node.branches)
+                memo[node_id] = f"{q.key}({inner})"
+        return memo[node_id]
+
+    return sig(diagram.root)
+
+
+def _groups(kb: KnowledgeBase, codes: list[str], sigs: dict[str, str]) -> list[list[str]]:
+    """Codes acted on by one rule, or decided identically, in one group (union-find)."""
+    parent = {c: c for c in codes}
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    def join(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    for rule in kb.rules:
+        acted = [c for c in codes_of(rule) if c in parent]
+        for other in acted[1:]:
+            join(acted[0], other)
+    by_sig: dict[str, str] = {}
+    for code in codes:
+        if sigs[code] in by_sig:
+            join(code, by_sig[sigs[code]])
+        by_sig.setdefault(sigs[code], code)
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        groups.setdefault(find(code), []).append(code)
+    return list(groups.values())
+
+
+_BOOKS: dict[tuple[int, int], tuple[KnowledgeBase, ChartBook]] = {}
+
+
+def chart_book(kb: KnowledgeBase, limit: int = PAGE_LIMIT) -> ChartBook:
+    """The whole diagram as one chart if it fits `limit` decisions, else one chart per group.
+
+    Computed once per loaded knowledge base (each export format of a run needs it)."""
+    cached = _BOOKS.get((id(kb), limit))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    book = _chart_book(kb, limit)
+    _BOOKS[(id(kb), limit)] = (kb, book)
+    return book
+
+
+def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
+    try:
+        whole = build_diagram(kb, budget=4 * limit)
+    except TooLarge:
+        whole = None
+    if whole is not None and len(whole.decisions()) <= limit:
+        whole = compact_diagram(kb, budget=4 * limit)
+        return ChartBook(kb, (Chart((), whole),), whole.in_every_case(), _never(kb, whole))
+
+    acted = {c for rule in kb.rules for c in codes_of(rule)}
+    per_code = {c: build_diagram(kb, c) for c in kb.outcomes if c in acted}
+    always_rec: list[str] = []
+    always_forb: list[str] = []
+    never = [c for c in kb.outcomes if c not in acted]
+    charted: list[str] = []
+    for code, single in per_code.items():
+        root = single.nodes[single.root]
+        if isinstance(root, Decision):
+            charted.append(code)
+        elif root.recommended:
+            always_rec.append(code)
+        elif root.forbidden:
+            always_forb.append(code)
+        else:
+            never.append(code)
+    sigs = {c: signature(per_code[c]) for c in charted}
+    charts: list[Chart] = []
+    for group in _groups(kb, charted, sigs):
+        joint = _within(kb, group, limit) if len(group) > 1 else per_code[group[0]]
+        if joint is None:
+            charts += [Chart((c,), per_code[c]) for c in group]
+        else:
+            charts.append(Chart(tuple(group), joint))
+    order = list(kb.outcomes)
+    charts = [Chart(c.codes, compact_diagram(kb, c.codes)) for c in _merge_similar(kb, charts, limit)]
+    charts.sort(key=lambda chart: min(order.index(c) for c in chart.codes))
+    return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
+                     tuple(c for c in order if c in never))
+
+
+def _within(kb: KnowledgeBase, codes: list[str], limit: int) -> Diagram | None:
+    """The diagram of `codes` if it has at most `limit` decisions, else None."""
+    try:
+        diagram = build_diagram(kb, codes, budget=2 * limit)
+    except TooLarge:
+        return None
+    return diagram if len(diagram.decisions()) <= limit else None
+
+
+def _asked(diagram: Diagram) -> set[str]:
+    return {diagram.question(node).key for node in diagram.decisions().values()}
+
+
+def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int) -> list[Chart]:
+    """Merge the two charts that cost fewest extra questions together, while any pair costs
+    at most MERGE_GROWTH more than the larger of the two: fewer, fuller charts, each still
+    a page. Only charts asking mostly the same questions are tried (it bounds the work)."""
+    tried: dict[frozenset[str], Diagram | None] = {}
+    charts = list(charts)
+    while True:
+        best: tuple[int, int, int, Diagram] | None = None
+        for i, a in enumerate(charts):
+            for j in range(i + 1, len(charts)):
+                b = charts[j]
+                qa, qb = _asked(a.diagram), _asked(b.diagram)
+                if len(qa & qb) < MERGE_OVERLAP * len(qa | qb):
+                    continue
+                key = frozenset(a.codes + b.codes)
+                larger = max(len(a.diagram.decisions()), len(b.diagram.decisions()))
+                if key not in tried:
+                    tried[key] = _within(kb, [*a.codes, *b.codes], min(limit, larger + MERGE_GROWTH))
+                merged = tried[key]
+                if merged is None:
+                    continue
+                growth = len(merged.decisions()) - larger
+                if growth <= MERGE_GROWTH and (best is None or growth < best[0]):
+                    best = (growth, i, j, merged)
+        if best is None:
+            return charts
+        _, i, j, merged = best
+        codes = tuple(c for c in kb.outcomes if c in {*charts[i].codes, *charts[j].codes})
+        charts = [c for k, c in enumerate(charts) if k not in (i, j)] + [Chart(codes, merged)]
+
+
+def _never(kb: KnowledgeBase, whole: Diagram) -> tuple[str, ...]:
+    reached = {c for o in whole.outcomes().values() for c in (*o.recommended, *o.forbidden)}
+    return tuple(c for c in kb.outcomes if c not in reached)

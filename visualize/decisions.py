@@ -1,0 +1,228 @@
+"""The clinical decision diagram, computed from the rules' semantics.
+
+Shannon expansion over the vocabulary's questions, in asking order: at each step the firing
+formulas of the rules that recommend or forbid something are partially evaluated under the
+answers so far; the first question they still depend on is asked; when none is left, the
+rules that fire give the outcome. Like a reduced ordered multi-valued decision diagram:
+
+* a question is asked only where some formula still depends on it, and skipped where every
+  answer leads to the same sub-diagram ("does not change the outcome on this path");
+* identical sub-diagrams are one node (hash-consing), and so are identical outcomes;
+* answers leading to the same node share one edge ("no / unknown").
+
+`--focus CODE` keeps only the rules that recommend or forbid that code, so the diagram asks
+only the questions that matter for it. The asking order is the vocabulary's, or one chosen
+by `visualize.ordering` to keep the diagram small; edge labels are in `visualize.labels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from engine.knowledge import KnowledgeBase
+from engine.models import Rule
+from visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
+from visualize.questions import Question, Vocabulary, vocabulary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A leaf: codes recommended (after prohibitions are applied) and codes forbidden."""
+
+    recommended: tuple[str, ...]
+    forbidden: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Branch:
+    answers: tuple[int, ...]  # indexes into the question's answers
+    child: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    question: int
+    branches: tuple[Branch, ...]
+
+
+Node = Decision | Outcome
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge of a root-to-leaf path."""
+
+    question: Question
+    answers: tuple[int, ...]
+
+
+@dataclass
+class Diagram:
+    kb: KnowledgeBase
+    vocabulary: Vocabulary
+    nodes: dict[int, Node]
+    root: int
+    focus: frozenset[str] | None = None  # the codes drawn (None: every code)
+    # leaf id -> code -> rules that recommend or forbid it on some path into the leaf
+    because: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+    def question(self, node: Decision) -> Question:
+        return self.vocabulary.questions[node.question]
+
+    def decisions(self) -> dict[int, Decision]:
+        return {i: n for i, n in self.nodes.items() if isinstance(n, Decision)}
+
+    def outcomes(self) -> dict[int, Outcome]:
+        return {i: n for i, n in self.nodes.items() if isinstance(n, Outcome)}
+
+    def paths(self) -> Iterator[tuple[list[Step], Outcome]]:
+        """Every root-to-leaf path: the answers along it and the outcome it ends in."""
+
+        def walk(node_id: int, steps: list[Step]) -> Iterator[tuple[list[Step], Outcome]]:
+            node = self.nodes[node_id]
+            if isinstance(node, Outcome):
+                yield steps, node
+                return
+            for branch in node.branches:
+                yield from walk(branch.child, [*steps, Step(self.question(node), branch.answers)])
+
+        yield from walk(self.root, [])
+
+    def in_every_case(self) -> Outcome:
+        """Codes recommended (or forbidden) on every path: drawn once instead of in each leaf."""
+        leaves = list(self.outcomes().values())
+        rec = set.intersection(*(set(o.recommended) for o in leaves))
+        forb = set.intersection(*(set(o.forbidden) for o in leaves))
+        return Outcome(tuple(c for c in self.kb.outcomes if c in rec),
+                       tuple(c for c in self.kb.outcomes if c in forb))
+
+    def topological(self) -> list[int]:
+        """Node ids, parents before children, in the order a reader meets them."""
+        order: list[int] = []
+        seen: set[int] = set()
+
+        def visit(node_id: int) -> None:
+            if node_id in seen:
+                return
+            seen.add(node_id)
+            node = self.nodes[node_id]
+            if isinstance(node, Decision):
+                for branch in node.branches:
+                    visit(branch.child)
+            order.append(node_id)
+
+        visit(self.root)
+        return order[::-1]
+
+
+def codes_of(rule: Rule) -> list[str]:
+    return [*rule.then.recommend, *(p.code for p in rule.then.forbid)]
+
+
+def _acts_on(rule: Rule, focus: frozenset[str] | None) -> bool:
+    codes = codes_of(rule)
+    return bool(codes) and (focus is None or not focus.isdisjoint(codes))
+
+
+STATES_PER_NODE = 25  # partial answers explored per decision node allowed, before giving up
+
+
+class TooLarge(Exception):
+    """The diagram would need more decision nodes than the caller allowed."""
+
+
+class _Builder:
+    def __init__(self, kb: KnowledgeBase, focus: frozenset[str] | None, budget: int | None,
+                 order: list[str] | None) -> None:
+        self.kb = kb
+        self.budget = budget
+        self.focus = focus
+        self.vocabulary = vocabulary(kb, order)
+        formulas = FiringFormulas(kb, self.vocabulary)
+        self.rules = [r for r in kb.rules if _acts_on(r, focus)]
+        self.start = tuple(formulas.fires(r.id) for r in self.rules)
+        self.nodes: dict[int, Node] = {}
+        self.ids: dict[Node, int] = {}
+        self.memo: dict[object, int] = {}
+        self.because: dict[int, dict[str, list[str]]] = {}
+        self.restrict = Restrictor()
+
+    def intern(self, node: Node) -> int:
+        if node not in self.ids:
+            if self.budget is not None and isinstance(node, Decision) and len(self.ids) >= self.budget:
+                raise TooLarge
+            self.ids[node] = len(self.ids)
+            self.nodes[self.ids[node]] = node
+        return self.ids[node]
+
+    def build(self, assignment: Assignment, residual: tuple[Formula, ...]) -> int:
+        key = (residual, assignment.presence_key())
+        if key not in self.memo:
+            if self.budget is not None and len(self.memo) > STATES_PER_NODE * self.budget:
+                raise TooLarge
+            self.memo[key] = self._expand(assignment, residual)
+        return self.memo[key]
+
+    def _expand(self, assignment: Assignment, residual: tuple[Formula, ...]) -> int:
+        open_questions = questions_in(residual)
+        if not open_questions:
+            return self._leaf(residual)
+        question = min(open_questions)
+        groups: dict[int, list[int]] = {}
+        touched = assignment.touched_by(question)
+        for answer in sorted(assignment.allowed(question)):
+            given = assignment.given(question, answer)
+            child = self.build(given, tuple(self.restrict(f, given, touched) for f in residual))
+            groups.setdefault(child, []).append(answer)
+        if len(groups) == 1:
+            return next(iter(groups))  # the answer does not matter here: skip the question
+        branches = tuple(Branch(tuple(answers), child) for child, answers in groups.items())
+        return self.intern(Decision(question, branches))
+
+    def _leaf(self, residual: tuple[Formula, ...]) -> int:
+        fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
+        forbidden = {p.code for r in fired for p in r.then.forbid}
+        recommended = {c for r in fired for c in r.then.recommend} - forbidden
+        if self.focus is not None:
+            forbidden &= self.focus
+            recommended &= self.focus
+        order = list(self.kb.outcomes)
+        outcome = Outcome(tuple(c for c in order if c in recommended),
+                          tuple(c for c in order if c in forbidden))
+        leaf = self.intern(outcome)
+        because = self.because.setdefault(leaf, {})
+        for rule in fired:
+            for code in codes_of(rule):
+                if code in recommended or code in forbidden:
+                    rules = because.setdefault(code, [])
+                    if rule.id not in rules:
+                        rules.append(rule.id)
+        return leaf
+
+
+def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
+                  budget: int | None = None, order: list[str] | None = None) -> Diagram:
+    """The reduced decision diagram of a knowledge base, or of some codes only (`focus`).
+
+    With a `budget`, raises TooLarge as soon as more nodes than that would be needed: a
+    diagram too big to read is not worth finishing. `order` overrides the asking order of
+    facts (see visualize.questions.vocabulary).
+    """
+    codes = None if focus is None else frozenset([focus] if isinstance(focus, str) else focus)
+    builder = _Builder(kb, codes, budget, order)
+    vocab = builder.vocabulary
+    root = builder.build(Assignment(vocab), builder.start)
+    reachable = set()
+    stack = [root]
+    while stack:
+        node_id = stack.pop()
+        if node_id in reachable:
+            continue
+        reachable.add(node_id)
+        node = builder.nodes[node_id]
+        if isinstance(node, Decision):
+            stack.extend(b.child for b in node.branches)
+    nodes = {i: n for i, n in builder.nodes.items() if i in reachable}
+    because = {i: b for i, b in builder.because.items() if i in reachable}
+    return Diagram(kb, vocab, nodes, root, codes, because)

@@ -1,0 +1,307 @@
+"""Graphviz drawings of both views, and running `dot` to turn them into SVG, PNG or PDF.
+
+Every piece of knowledge-base text goes through `visualize.escaping` on its way into the DOT
+source. Nodes that stand for a rule or an outcome carry the source quotes as a tooltip and a
+link to the statement (`#rule-<id>`, an anchor of the HTML page).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import graphviz
+import networkx as nx
+
+from engine.knowledge import KnowledgeBase
+from visualize import style
+from visualize.chartbook import Chart, ChartBook
+from visualize.decisions import Decision, Diagram, Outcome
+from visualize.errors import GraphvizMissing
+from visualize.escaping import dot_html, dot_html_attr, dot_text, dot_tooltip
+from visualize.graph import (
+    DERIVED,
+    FACT,
+    PROHIBITION,
+    RECOMMENDATION,
+    RULE,
+    never_firing_rules,
+    unread_facts,
+)
+from visualize.labels import edge_label
+
+BOOK_COLUMNS = 3  # charts side by side in the drawing of a chart book
+
+
+def _new_graph(name: str) -> graphviz.Digraph:
+    graph = graphviz.Digraph(name)
+    graph.attr("graph", fontname=style.FONT, labelloc="t", labeljust="c", nodesep="0.35",
+               ranksep="0.45", pad="0.3", newrank="true")
+    graph.attr("node", fontname=style.FONT, fontsize="11", margin="0.08,0.04")
+    graph.attr("edge", fontname=style.FONT, fontsize="10", color=style.EDGE, arrowsize="0.7")
+    return graph
+
+
+def _cell(text: str, width: int, *, fill: str, color: str = "#000000", bold: bool = False,
+          href: str | None = None, tooltip: str | None = None, size: int = 11) -> str:
+    """One cell of an HTML-like table, its text escaped."""
+    body = dot_html(text, width)
+    if bold:
+        body = f"<B>{body}</B>"
+    attrs = f' BGCOLOR="{fill}" ALIGN="LEFT" BALIGN="LEFT"'
+    if href:
+        attrs += f' HREF="{href}"'
+    if tooltip:
+        attrs += f' TOOLTIP="{dot_html_attr(tooltip)}"'
+    return f'<TR><TD{attrs}><FONT COLOR="{color}" POINT-SIZE="{size}">{body}</FONT></TD></TR>'
+
+
+def _box(rows: list[str], line: str) -> str:
+    return (f'<TABLE BORDER="1" STYLE="rounded" COLOR="{line}" CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="4">{"".join(rows)}</TABLE>')
+
+
+def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[str]]) -> str:
+    """An outcome leaf: a green box of actions and a red box of prohibitions."""
+    boxes: list[str] = []
+
+    def rows(codes: tuple[str, ...], forbidden: bool) -> list[str]:
+        result: list[str] = []
+        for code in codes:
+            rules = because.get(code, [])
+            text = style.outcome_text(kb, code)
+            result.append(_cell(
+                f"{style.DO_NOT}: {text}" if forbidden else text, 38,
+                fill=style.PROHIBITION_FILL if forbidden else style.ACTION_FILL,
+                color=style.PROHIBITION_TEXT if forbidden else "#000000",
+                href=f"#{style.rule_anchor(rules[0])}" if rules else f"#{style.code_anchor(code)}",
+                tooltip=style.rule_sources(kb, rules) if rules else text))
+        return result
+
+    if outcome.recommended:
+        boxes.append(_box(rows(outcome.recommended, False), style.ACTION_LINE))
+    if outcome.forbidden:
+        boxes.append(_box(rows(outcome.forbidden, True), style.PROHIBITION_LINE))
+    if not boxes:
+        boxes.append(_box([_cell(style.NO_ACTION, 30, fill=style.NOTHING_FILL, color="#424242")],
+                          style.NOTHING_LINE))
+    inner = "".join(f"<TR><TD>{b}</TD></TR>" for b in boxes)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="0">{inner}</TABLE>>'
+
+
+def _minus(outcome: Outcome, always: Outcome) -> Outcome:
+    return Outcome(tuple(c for c in outcome.recommended if c not in always.recommended),
+                   tuple(c for c in outcome.forbidden if c not in always.forbidden))
+
+
+def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome) -> None:
+    kb = diagram.kb
+    for node_id in diagram.topological():
+        node = diagram.nodes[node_id]
+        name = f"{prefix}{node_id}"
+        if isinstance(node, Decision):
+            question = diagram.question(node)
+            spec = kb.facts[question.fact]
+            graph.node(name, label=dot_text(question.text, 22), shape="diamond", style="filled",
+                       fillcolor=style.DECISION_FILL, color=style.DECISION_LINE, margin="0.02",
+                       tooltip=dot_tooltip(f"{question.fact}: {spec.description}"),
+                       URL=f"#{style.fact_anchor(question.fact)}")
+            for k, branch in enumerate(node.branches):
+                target = f"{prefix}{branch.child}"
+                child = diagram.nodes[branch.child]
+                if isinstance(child, Outcome) and _empty(_minus(child, always)):
+                    target = f"{name}_stop{k}"  # a "no action" box per question reads better
+                    graph.node(target, label=dot_text(style.NO_ACTION), shape="box", style="rounded,filled",
+                               fillcolor=style.NOTHING_FILL, color=style.NOTHING_LINE, fontcolor="#424242",
+                               fontsize="10")
+                graph.edge(name, target, label=dot_text(edge_label(diagram, node, branch), 22))
+        elif not _empty(_minus(node, always)) or node_id == diagram.root:
+            label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}))
+            graph.node(name, label=label, shape="plain")
+
+
+def _empty(outcome: Outcome) -> bool:
+    return not outcome.recommended and not outcome.forbidden
+
+
+DECISION_LEGEND = [
+    ("Question: follow the answer", style.DECISION_FILL, style.DECISION_LINE),
+    ("Recommended action", style.ACTION_FILL, style.ACTION_LINE),
+    (f"{style.DO_NOT}: prohibited", style.PROHIBITION_FILL, style.PROHIBITION_LINE),
+    ("unknown = not recorded for the patient", "#FFFFFF", "#9E9E9E"),
+]
+RULE_LEGEND = [
+    ("Case fact", style.FACT_FILL, style.FACT_LINE),
+    ("Rule (hover: source quotes)", style.RULE_FILL, style.RULE_LINE),
+    ("Conclusion drawn by rules", style.DERIVED_FILL, style.DERIVED_LINE),
+    ("Recommended action", style.ACTION_FILL, style.ACTION_LINE),
+    (f"{style.DO_NOT}: prohibited", style.PROHIBITION_FILL, style.PROHIBITION_LINE),
+    ("dashed arrow: the rule reads the fact", "#FFFFFF", "#9E9E9E"),
+]
+
+
+def _legend_rows(cells: list[tuple[str, str, str]]) -> str:
+    tds = "".join(f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="rounded">'
+                  f'<FONT POINT-SIZE="10">{dot_html(text)}</FONT></TD>' for text, fill, line in cells)
+    return f'<TR><TD COLSPAN="1"><TABLE BORDER="0" CELLSPACING="6">{"<TR>" + tds + "</TR>"}</TABLE></TD></TR>'
+
+
+def _title(kb: KnowledgeBase, view: str, legend: list[tuple[str, str, str]],
+           always: Outcome | None = None, note: str | None = None) -> str:
+    """The graph label: title, version and view, a note, the legend, and what holds in
+    every case (each such code linked to its rule, with the quote as tooltip)."""
+    rows = [f'<TR><TD><FONT POINT-SIZE="18"><B>{dot_html(style.title_line(kb), 70, "CENTER")}</B>'
+            "</FONT></TD></TR>",
+            f'<TR><TD><FONT POINT-SIZE="11" COLOR="#555555">{dot_html(style.version_line(kb, view))}'
+            f'</FONT></TD></TR>']
+    if note:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="10" COLOR="#555555">{dot_html(note, 110, "CENTER")}'
+                    "</FONT></TD></TR>")
+    rows.append(_legend_rows(legend))
+    codes = [] if always is None else [*((c, False) for c in always.recommended),
+                                         *((c, True) for c in always.forbidden)]
+    for code, forbidden in codes:
+        rules = style.rules_acting_on(kb, code)
+        text = style.outcome_text(kb, code)
+        text = f"{style.DO_NOT}: {text}" if forbidden else text
+        link = ""
+        if rules:
+            link = (f' HREF="#{style.rule_anchor(rules[0])}"'
+                    f' TOOLTIP="{dot_html_attr(style.rule_sources(kb, rules))}"')
+        color = style.PROHIBITION_TEXT if forbidden else "#000000"
+        rows.append(f'<TR><TD{link}><FONT POINT-SIZE="11" COLOR="{color}">'
+                    f'<B>In every case: </B>{dot_html(text, 100)}</FONT></TD></TR>')
+    return f'<<TABLE BORDER="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
+
+
+def diagram_graph(diagram: Diagram, view: str | None = None) -> graphviz.Digraph:
+    """One decision chart (the whole knowledge base, or `--focus` codes)."""
+    kb = diagram.kb
+    has_questions = bool(diagram.decisions())
+    always = diagram.in_every_case() if has_questions else Outcome((), ())
+    focus = diagram.focus
+    if view is None:
+        view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
+    graph = _new_graph("decisions")
+    graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
+    _draw_diagram(graph, diagram, "n", always)
+    return graph
+
+
+def _depth(diagram: Diagram) -> int:
+    memo: dict[int, int] = {}
+    for node_id in reversed(diagram.topological()):
+        node = diagram.nodes[node_id]
+        memo[node_id] = 0 if isinstance(node, Outcome) else 1 + max(memo[b.child] for b in node.branches)
+    return memo[diagram.root]
+
+
+def book_graph(book: ChartBook) -> graphviz.Digraph:
+    """Every chart of a chart book in one drawing: titled frames stacked in columns."""
+    kb = book.kb
+    if len(book.charts) == 1 and not book.charts[0].codes:
+        whole = book.charts[0].diagram
+        graph = _new_graph("decisions")
+        graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
+        _draw_diagram(graph, whole, "n", book.in_every_case)
+        return graph
+    note = (f"The full decision diagram is too large for one page, so it is drawn as "
+            f"{len(book.charts)} charts, one per group of related recommendations; each asks only "
+            f"the questions that matter for its group.")
+    graph = _new_graph("decisions")
+    graph.attr("graph", label=_title(kb, "decision charts", DECISION_LEGEND, book.in_every_case, note))
+    for k, chart in enumerate(book.charts):
+        with graph.subgraph(name=f"cluster_{k}") as sub:
+            sub.attr(label=_chart_title(kb, k, chart), labeljust="l", style="rounded", color="#BDBDBD",
+                     fontsize="12")
+            _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()))
+    # Rows of charts: the roots of a row share a rank, and each row starts below the deepest
+    # chart of the row above (newrank lets rank constraints cross clusters).
+    per_row = BOOK_COLUMNS if len(book.charts) > BOOK_COLUMNS else len(book.charts)
+    rows = [list(range(i, min(i + per_row, len(book.charts)))) for i in range(0, len(book.charts), per_row)]
+    for r, row in enumerate(rows):
+        roots = [f"c{k}_{book.charts[k].diagram.root}" for k in row]
+        with graph.subgraph() as same:
+            same.attr(rank="same")
+            for root in roots:
+                same.node(root)
+        for left, right in itertools.pairwise(roots):
+            graph.edge(left, right, style="invis")
+        if r + 1 < len(rows):
+            depth = max(_depth(book.charts[k].diagram) for k in row)
+            below = f"c{rows[r + 1][0]}_{book.charts[rows[r + 1][0]].diagram.root}"
+            graph.edge(roots[0], below, style="invis", minlen=str(depth + 2))
+    return graph
+
+
+def _chart_title(kb: KnowledgeBase, k: int, chart: Chart) -> str:
+    names = ", ".join(chart.codes)
+    return f'<<B>{k + 1}. {dot_html(names, 90)}</B>>'
+
+
+def rules_graph(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None) -> graphviz.Digraph:
+    """The knowledge graph: facts → rules → conclusions → rules → recommendations/prohibitions."""
+    dot = _new_graph("rules")
+    view = "rule graph" if focus is None else f"rule graph: what leads to {focus}"
+    dot.attr("graph", label=_title(kb, view, RULE_LEGEND), rankdir="LR", ranksep="0.6", nodesep="0.15")
+    dead = set(never_firing_rules(kb))
+    unread = set(unread_facts(graph)) & set(kb.case_facts)
+    for node, data in graph.nodes(data=True):
+        kind, name = data["kind"], data["name"]
+        ident = _ident(node)
+        if kind == FACT:
+            note = f" ({style.UNREAD})" if name in unread else ""
+            dot.node(ident, label=dot_text(name.replace("_", " ") + note, 24), shape="box",
+                     style="rounded,filled" + (",dotted" if note else ""),
+                     fillcolor=style.FACT_FILL, color=style.FACT_LINE, tooltip=dot_tooltip(data["text"]),
+                     URL=f"#{style.fact_anchor(name)}")
+        elif kind == DERIVED:
+            dot.node(ident, label=dot_text(name.replace("_", " "), 22), shape="ellipse", style="filled",
+                     fillcolor=style.DERIVED_FILL, color=style.DERIVED_LINE,
+                     tooltip=dot_tooltip(data["text"]),
+                     URL=f"#{style.fact_anchor(name)}")
+        elif kind == RULE:
+            note = f" ({style.NEVER_FIRES})" if name in dead else ""
+            dot.node(ident, label=dot_text(data["text"] + note, 30), shape="box",
+                     style="filled" + (",dashed" if note else ""),
+                     fillcolor=style.NOTHING_FILL if note else style.RULE_FILL, color=style.RULE_LINE,
+                     tooltip=dot_tooltip(style.rule_sources(kb, [name])), URL=f"#{style.rule_anchor(name)}")
+        elif kind == RECOMMENDATION:
+            dot.node(ident, label=dot_text(data["text"], 30), shape="box", style="rounded,filled",
+                     fillcolor=style.ACTION_FILL, color=style.ACTION_LINE, tooltip=dot_tooltip(name),
+                     URL=f"#{style.code_anchor(name)}")
+        elif kind == PROHIBITION:
+            dot.node(ident, label=dot_text(f"{style.DO_NOT}: {data['text']}", 30), shape="box",
+                     style="rounded,filled,bold", fillcolor=style.PROHIBITION_FILL,
+                     color=style.PROHIBITION_LINE, fontcolor=style.PROHIBITION_TEXT,
+                     tooltip=dot_tooltip(name), URL=f"#{style.code_anchor(name)}")
+    colors = {"reads": style.EDGE, "derives": style.DERIVED_LINE, "recommends": style.ACTION_LINE,
+              "forbids": style.PROHIBITION_LINE}
+    for source, target, data in graph.edges(data=True):
+        dot.edge(_ident(source), _ident(target), color=colors[data["kind"]],
+                 style="dashed" if data["kind"] == "reads" else "solid")
+    return dot
+
+
+def _ident(node: str) -> str:
+    """A DOT node id from a graph node id (ids and names are restricted to [a-z0-9_.:-])."""
+    return node.replace(":", "__")
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def render(graph: graphviz.Digraph, fmt: str, dpi: int | None = None) -> bytes:
+    """The drawing as SVG, PNG or PDF bytes; GraphvizMissing without the `dot` program.
+    `dpi` sets the resolution of a PNG (graphviz draws 96 dots per inch by default)."""
+    if not dot_available():
+        raise GraphvizMissing(fmt)
+    if dpi is not None and fmt == "png":
+        graph = graph.copy()
+        graph.attr("graph", dpi=str(dpi))
+    try:
+        data: bytes = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizMissing(fmt) from exc
+    return data

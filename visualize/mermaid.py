@@ -1,0 +1,110 @@
+"""Mermaid flowcharts of both views, for Markdown pages and wikis that render Mermaid.
+
+Every label is double-quoted and every character of KB text that Mermaid could read as
+syntax or markup is written as a `#code;` entity (see `visualize.escaping.mermaid_text`).
+Node ids are generated here, never taken from the knowledge base.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from engine.knowledge import KnowledgeBase
+from visualize import style
+from visualize.chartbook import ChartBook
+from visualize.decisions import Decision, Diagram, Outcome
+from visualize.escaping import mermaid_lines, mermaid_text
+from visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, RULE
+from visualize.labels import edge_label
+
+_CLASSES = [
+    f"classDef question fill:{style.DECISION_FILL},stroke:{style.DECISION_LINE},color:#000",
+    f"classDef action fill:{style.ACTION_FILL},stroke:{style.ACTION_LINE},color:#000",
+    f"classDef donot fill:{style.PROHIBITION_FILL},stroke:{style.PROHIBITION_LINE},"
+    f"color:{style.PROHIBITION_TEXT},stroke-width:2px",
+    f"classDef nothing fill:{style.NOTHING_FILL},stroke:{style.NOTHING_LINE},color:#424242",
+    f"classDef fact fill:{style.FACT_FILL},stroke:{style.FACT_LINE},color:#000",
+    f"classDef derived fill:{style.DERIVED_FILL},stroke:{style.DERIVED_LINE},color:#000",
+    f"classDef rule fill:{style.RULE_FILL},stroke:{style.RULE_LINE},color:#000",
+]
+
+
+def _header(kb: KnowledgeBase, view: str, direction: str) -> list[str]:
+    title = mermaid_text(f"{kb.manifest.title} ({kb.id} {kb.version}, {view})")
+    return ["---", f"title: \"{title}\"", "---", f"flowchart {direction}"]
+
+
+def _outcome_text(kb: KnowledgeBase, outcome: Outcome) -> tuple[str, str]:
+    lines = [*(style.outcome_text(kb, c) for c in outcome.recommended),
+             *(f"{style.DO_NOT}: {style.outcome_text(kb, c)}" for c in outcome.forbidden)]
+    if not lines:
+        return mermaid_text(style.NO_ACTION), "nothing"
+    css = "donot" if outcome.forbidden and not outcome.recommended else "action"
+    return "<br/>".join(mermaid_lines(line, 40) for line in lines), css
+
+
+def _diagram_lines(diagram: Diagram, prefix: str, indent: str = "    ") -> list[str]:
+    kb = diagram.kb
+    lines: list[str] = []
+    for node_id in diagram.topological():
+        node = diagram.nodes[node_id]
+        name = f"{prefix}{node_id}"
+        if isinstance(node, Decision):
+            question = diagram.question(node)
+            lines.append(f'{indent}{name}{{"{mermaid_lines(question.text, 24)}"}}:::question')
+            for branch in node.branches:
+                label = mermaid_text(edge_label(diagram, node, branch))
+                lines.append(f'{indent}{name} -->|"{label}"| {prefix}{branch.child}')
+        else:
+            text, css = _outcome_text(kb, node)
+            lines.append(f'{indent}{name}("{text}"):::{css}')
+            rules = [r for codes in diagram.because.get(node_id, {}).values() for r in codes]
+            if rules:
+                lines.append(f'{indent}click {name} href "#{style.rule_anchor(rules[0])}"')
+    return lines
+
+
+def diagram_mermaid(diagram: Diagram) -> str:
+    focus = diagram.focus
+    view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
+    return "\n".join([*_header(diagram.kb, view, "TD"), *_diagram_lines(diagram, "n"),
+                      *(f"    {c}" for c in _CLASSES)]) + "\n"
+
+
+def book_mermaid(book: ChartBook) -> str:
+    if len(book.charts) == 1 and not book.charts[0].codes:
+        return diagram_mermaid(book.charts[0].diagram)
+    lines = _header(book.kb, "decision charts", "TD")
+    always = book.in_every_case
+    if always.recommended or always.forbidden:
+        text, css = _outcome_text(book.kb, always)
+        lines.append(f'    always("{mermaid_text("In every case:")}<br/>{text}"):::{css}')
+    for k, chart in enumerate(book.charts):
+        title = mermaid_text(f"{k + 1}. {', '.join(chart.codes)}")
+        lines.append(f'    subgraph chart{k}["{title}"]')
+        lines += _diagram_lines(chart.diagram, f"c{k}_", "        ")
+        lines.append("    end")
+    lines += [f"    {c}" for c in _CLASSES]
+    return "\n".join(lines) + "\n"
+
+
+def rules_mermaid(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None) -> str:
+    view = "rule graph" if focus is None else f"rule graph: what leads to {focus}"
+    lines = _header(kb, view, "LR")
+    ids = {node: f"g{i}" for i, node in enumerate(graph.nodes)}
+    shapes = {FACT: ('("', '")', "fact"), DERIVED: ('(["', '"])', "derived"), RULE: ('["', '"]', "rule"),
+              RECOMMENDATION: ('("', '")', "action"), PROHIBITION: ('("', '")', "donot")}
+    for node, data in graph.nodes(data=True):
+        kind = data["kind"]
+        text = data["name"].replace("_", " ") if kind in (FACT, DERIVED) else data["text"]
+        if kind == PROHIBITION:
+            text = f"{style.DO_NOT}: {text}"
+        opening, closing, css = shapes[kind]
+        lines.append(f"    {ids[node]}{opening}{mermaid_lines(text, 30)}{closing}:::{css}")
+        if kind == RULE:
+            lines.append(f'    click {ids[node]} href "#{style.rule_anchor(data["name"])}"')
+    for source, target, data in graph.edges(data=True):
+        arrow = "-.->" if data["kind"] == "reads" else "-->"
+        lines.append(f"    {ids[source]} {arrow} {ids[target]}")
+    lines += [f"    {c}" for c in _CLASSES]
+    return "\n".join(lines) + "\n"

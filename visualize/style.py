@@ -1,0 +1,68 @@
+"""Colours, shapes and the plain-text pieces every renderer shares (unescaped: each renderer
+escapes them for its own format).
+
+The conventions are those of printed clinical algorithms: a diamond asks a question, a
+rounded green box is an action to take, a red box starting "DO NOT" is an action to avoid.
+"""
+
+from __future__ import annotations
+
+from engine.knowledge import KnowledgeBase
+
+FONT = "Helvetica"
+
+DECISION_FILL, DECISION_LINE = "#FFF4CC", "#B8860B"
+ACTION_FILL, ACTION_LINE = "#E4F2E2", "#2E7D32"
+PROHIBITION_FILL, PROHIBITION_LINE, PROHIBITION_TEXT = "#FDE3E1", "#C62828", "#B71C1C"
+NOTHING_FILL, NOTHING_LINE = "#F2F2F2", "#9E9E9E"
+FACT_FILL, FACT_LINE = "#F2F2F2", "#616161"
+DERIVED_FILL, DERIVED_LINE = "#E3EEFA", "#1F5F99"
+RULE_FILL, RULE_LINE = "#FFFFFF", "#424242"
+EDGE = "#555555"
+
+DO_NOT = "DO NOT"
+NO_ACTION = "No action"
+NEVER_FIRES = "can never fire"
+UNREAD = "read by no rule"
+
+
+def rule_anchor(rule_id: str) -> str:
+    return f"rule-{rule_id}"
+
+
+def fact_anchor(fact: str) -> str:
+    return f"fact-{fact}"
+
+
+def code_anchor(code: str) -> str:
+    return f"code-{code}"
+
+
+def outcome_text(kb: KnowledgeBase, code: str) -> str:
+    return kb.outcomes[code].text
+
+
+def rules_acting_on(kb: KnowledgeBase, code: str) -> list[str]:
+    """Rules that recommend or forbid a code, in knowledge-base order."""
+    return [r.id for r in kb.rules if code in r.then.recommend or code in (p.code for p in r.then.forbid)]
+
+
+def rule_sources(kb: KnowledgeBase, rule_ids: list[str]) -> str:
+    """A rule's title and verbatim quotes with their places in the source, for a tooltip."""
+    parts: list[str] = []
+    for rule_id in rule_ids:
+        rule = kb.rule(rule_id)
+        quotes = " ".join(f"“{p.quote}” ({kb.documents[p.source].title.strip()[:60]}…, {p.section})"
+                          if len(kb.documents[p.source].title) > 60
+                          else f"“{p.quote}” ({kb.documents[p.source].title}, {p.section})"
+                          for p in rule.provenance)
+        parts.append(f"{rule.title} [{rule.id}]: {quotes}")
+    return " | ".join(parts)
+
+
+def title_line(kb: KnowledgeBase) -> str:
+    return f"{kb.manifest.title}"
+
+
+def version_line(kb: KnowledgeBase, view: str) -> str:
+    return f"{kb.id} version {kb.version} · {view}"
