@@ -54,7 +54,7 @@ def explain(kb: KnowledgeBase, case: dict[str, Any], code: str) -> Explanation:
     answer = engine.evaluate(case)
     facts: dict[str, Any] = dict(case) | {d.fact: True for d in answer.derived}
     fired = set(answer.fired)
-    tracer = _Tracer(kb, facts, fired)
+    tracer = _Tracer(kb, facts, fired, {d.fact: d.rule for d in answer.derived})
     traces = []
     for rule in kb.rules:
         if code in rule.then.recommend:
@@ -70,8 +70,9 @@ def explain(kb: KnowledgeBase, case: dict[str, Any], code: str) -> Explanation:
 
 
 class _Tracer:
-    def __init__(self, kb: KnowledgeBase, facts: dict[str, Any], fired: set[str]) -> None:
-        self.kb, self.facts, self.fired = kb, facts, fired
+    def __init__(self, kb: KnowledgeBase, facts: dict[str, Any], fired: set[str],
+                 derived_by: dict[str, str]) -> None:
+        self.kb, self.facts, self.fired, self.derived_by = kb, facts, fired, derived_by
 
     def trace(self, rule_id: str, effect: str, depth: int = 0) -> RuleTrace:
         rule = self.kb.rule(rule_id)
@@ -95,9 +96,12 @@ class _Tracer:
         return self._with_derivations(ConditionNode(describe(cond), value), cond.fact, depth)
 
     def _with_derivations(self, node: ConditionNode, fact: str, depth: int) -> ConditionNode:
-        if fact in self.kb.derived_facts and fact not in self.facts and depth < 6:
-            node.derived_by = [self.trace(r.id, f"derives {fact}", depth + 1)
-                               for r in self.kb.rules if fact in r.then.derive]
+        """A conclusion is explained by the rule that drew it or, when none did, by every
+        rule that could have, each with the part of its condition that held it back."""
+        if fact in self.kb.derived_facts and depth < 6:
+            producer = self.derived_by.get(fact)
+            candidates = [producer] if producer else [r.id for r in self.kb.rules if fact in r.then.derive]
+            node.derived_by = [self.trace(rule_id, f"derives {fact}", depth + 1) for rule_id in candidates]
         elif fact in self.kb.case_facts and fact not in self.facts:
             node.text += f"  ({fact} not given)"
         return node

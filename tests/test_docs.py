@@ -1,6 +1,6 @@
 """Documentation examples are run: every file a page writes and every command it shows.
 
-In a Markdown page, a fenced block with `title="path"` is written to that path (relative to a
+In a Markdown page (the README's commands run in the repository itself), a fenced block with `title="path"` is written to that path (relative to a
 fresh folder; `restore="..."` rewrites the first block of that title), and a `console` block
 is a session: each `$ guidekb ...` line is run and must print the lines below it. A last line
 `...` means "the output starts like this"; `[exit N]` is the expected exit status (default 0).
@@ -87,4 +87,5 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
             model = FILE_KINDS[block.attrs["kind"]]
             model.model_validate(yaml.safe_load(block.body))
         if block.lang == "console":
-            run_session(block, tmp_path, page)
+            # The README's commands run in the repository, on the shipped knowledge base.
+            run_session(block, ROOT if page.name == "README.md" else tmp_path, page)
