@@ -7,6 +7,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+def show_value(value: Any) -> str:
+    """A fact's value as YAML would write it: `true`, `[hiv, other]`, `10`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
 class SourcePassage(BaseModel):
     source: str
     section: str

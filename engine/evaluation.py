@@ -25,6 +25,7 @@ from engine.answer import (
     Recommendation,
     SourcePassage,
     Step,
+    show_value,
 )
 from engine.compiling import CASE, DERIVED, compile_ruleset, encode_case
 from engine.conditions import facts_read
@@ -222,7 +223,7 @@ class _Chains:
             items: list[str] = []
             for current in self._rules_behind(rule_id):
                 for name, value in self._known_facts(current).items():
-                    text = f"{name}={_show(value)}"
+                    text = f"{name}={show_value(value)}"
                     if text not in items:
                         items.append(text)
                 items.append(current)
@@ -239,14 +240,6 @@ class _Chains:
                                        uses=self._uses(rule_id), concludes=list(rule.then.derive),
                                        provenance=self.index.passages[rule_id])
         return self._step[rule_id]
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return str(value)
 
 
 def _passages(rule: Rule) -> list[SourcePassage]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from engine.answer import Answer, SourcePassage, Step
+from engine.answer import Answer, SourcePassage, Step, show_value
 from engine.models import Provenance
 
 
@@ -19,17 +19,9 @@ def quote_line(p: SourcePassage | Provenance) -> str:
 def chain_line(steps: list[Step]) -> str:
     parts: list[str] = []
     for step in steps:
-        facts = ", ".join(f"{k}={_show(v)}" for k, v in step.facts.items())
+        facts = ", ".join(f"{k}={show_value(v)}" for k, v in step.facts.items())
         parts.append((f"({escape(facts)}) " if facts else "") + f"[cyan]{escape(step.rule)}[/cyan]")
     return " → ".join(parts)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return str(value)
 
 
 def print_answer(console: Console, answer: Answer, title: str) -> None:
@@ -37,7 +29,7 @@ def print_answer(console: Console, answer: Answer, title: str) -> None:
     recommendation and prohibition with its chain and the quotes of its own rule."""
     kb = f"({answer.kb.id} {answer.kb.version})"
     console.print(f"[bold]{escape(title)}[/bold]  [dim]{escape(kb)}[/dim]")
-    facts = ", ".join(f"{k}={_show(v)}" for k, v in answer.case.items())
+    facts = ", ".join(f"{k}={show_value(v)}" for k, v in answer.case.items())
     console.print(f"  case: {escape(facts) if facts else '(no facts known)'}")
     if answer.derived:
         console.print("\n  [bold]CONCLUSIONS[/bold]")

@@ -4,7 +4,6 @@ real engine confirms and that is a valid scenario file which fails."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from engine.proof import ProofResult, Prover, prove
 from engine.scenarios import load_scenario, run_scenario
 from guidekb.cli import app
 from tests.conftest import HSV_KB, knowledge_base_dirs
+from tests.kbedit import drop_rule, edit_rule
 from tests.minikb import RULES, write_mini_kb
 from tests.symkb import PROVENANCE
 
@@ -211,24 +211,12 @@ def test_cli_exits_2_on_invariant_errors(tmp_path: Path) -> None:
 
 
 def _mutate(root: Path, rule_id: str, old: str | None, new: str = "") -> None:
-    """Replace `old` by `new` inside one rule of a copied knowledge base (drop the whole rule
-    when `old` is None); fails loudly if the rule or the text is not there."""
-    start_re = re.compile(rf"^  - id: {re.escape(rule_id)}\s*$", re.MULTILINE)
-    for path in sorted((root / "rules").glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        found = start_re.search(text)
-        if found:
-            following = re.compile(r"^  - id: ", re.MULTILINE).search(text, found.end())
-            end = following.start() if following else len(text)
-            block = text[found.start():end]
-            if old is None:
-                block = ""
-            else:
-                assert block.count(old) == 1, f"{old!r} is not once in rule '{rule_id}'"
-                block = block.replace(old, new)
-            path.write_text(text[:found.start()] + block + text[end:], encoding="utf-8")
-            return
-    raise AssertionError(f"rule '{rule_id}' is not in the knowledge base: nothing to mutate")
+    """Replace `old` by `new` inside one rule of a copied knowledge base (drop the rule when
+    `old` is None)."""
+    if old is None:
+        drop_rule(root, rule_id)
+    else:
+        edit_rule(root, rule_id, old, new)
 
 
 @pytest.mark.parametrize(("rule_id", "old", "new", "inv_id"), [

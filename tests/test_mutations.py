@@ -10,7 +10,6 @@ real one. Each mutated knowledge base is loaded once (durable_rules never frees 
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from engine.loading import load_knowledge_base
 from engine.scenarios import load_scenario, run_scenario, run_scenarios
 from engine.strategies import invariant_cases
 from tests.conftest import HSV_KB
+from tests.kbedit import drop_rule, edit_rule, rule_block
 from tests.propcheck import InvariantViolated, property_test, scenario_text
 
 # Enough for the search to find a violation reliably, fast enough for the `ci` profile.
@@ -43,34 +43,6 @@ def copy_kb(tmp_path: Path) -> Path:
     target = tmp_path / "hsv-resistance"
     shutil.copytree(HSV_KB, target)
     return target
-
-
-def rule_block(root: Path, rule_id: str) -> tuple[Path, int, int]:
-    """The rules file holding `rule_id` and the character span of its list item."""
-    start_re = re.compile(rf"^  - id: {re.escape(rule_id)}\s*$", re.MULTILINE)
-    for path in sorted((root / "rules").glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        found = start_re.search(text)
-        if found:
-            following = re.compile(r"^  - id: ", re.MULTILINE).search(text, found.end())
-            return path, found.start(), following.start() if following else len(text)
-    raise AssertionError(f"rule '{rule_id}' is not in {root / 'rules'}: the mutation has nothing to "
-                         "mutate; choose a rule that exists")
-
-
-def edit_rule(root: Path, rule_id: str, old: str, new: str) -> None:
-    """Replace the one occurrence of `old` inside the rule's block."""
-    path, start, end = rule_block(root, rule_id)
-    text = path.read_text(encoding="utf-8")
-    block = text[start:end]
-    assert block.count(old) == 1, f"{old!r} occurs {block.count(old)} times in rule '{rule_id}'"
-    path.write_text(text[:start] + block.replace(old, new) + text[end:], encoding="utf-8")
-
-
-def drop_rule(root: Path, rule_id: str) -> None:
-    path, start, end = rule_block(root, rule_id)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
 
 
 def invariant(kb: KnowledgeBase, inv_id: str) -> Invariant:
