@@ -252,7 +252,8 @@ def test_typographic_differences_are_not_quote_errors(tmp_path: Path) -> None:
     # a non-breaking space and a line break inside the quote.
     edit(rules, "        quote: Do not use topical acyclovir\n",
          "        quote: >-\n          Do not use topical\n          acyclovir-it is substantially\u00a0less effective\n")
-    load_knowledge_base(root)
+    kb = load_knowledge_base(root)  # raises if the quote were rejected
+    assert kb.rules_by_id["no-topical-acyclovir"].provenance[0].quote.startswith("Do not use topical acyclovir-")
 
 
 def test_missing_manifest(tmp_path: Path) -> None:
