@@ -158,3 +158,16 @@ def test_schema_is_json_schema_and_docs_copy_is_current() -> None:
         shipped = json.loads((ROOT / "docs" / "schema" / f"{kind}.schema.json").read_text())
         assert shipped == json.loads(guidekb("schema", kind).stdout), (
             f"docs/schema/{kind}.schema.json is stale: run `guidekb schema --out-dir docs/schema`")
+
+
+def test_validate_reports_problems_of_every_file_at_once(tmp_path: Path) -> None:
+    kb = shutil.copytree(HSV_KB, tmp_path / "kb")
+    (kb / "scenarios" / "zz-broken.yaml").write_text(
+        "description: broken on purpose\ncase: {}\nexpect:\n  recommended: [iv_foscarnett]\n")
+    lint = kb / "lint.yaml"
+    lint.write_text(lint.read_text().replace("finding:", "findng:", 1))
+    result = guidekb("validate", str(kb), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "kb/scenarios/zz-broken.yaml:4:17: " in result.stderr and "'iv_foscarnett'" in result.stderr
+    assert "unknown key 'findng'" in result.stderr
+    assert "3 problems found in the knowledge base." in result.stderr

@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
+from engine.errors import KnowledgeBaseError, Problem, ProblemsError
 from engine.invariants import load_invariants
+from engine.knowledge import KnowledgeBase
+from engine.lint import load_acknowledgements
+from engine.scenarios import load_scenarios
+from engine.source_coverage import load_context
 from guidekb.console import console
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 
 def validate(kb: KbArgument = DEFAULT_KB) -> None:
-    """Load and verify a knowledge base: format, facts, values, codes, cycles, provenance,
-    and its invariants (invariants.yaml) if it has any."""
+    """Load and verify a knowledge base: format, facts, values, codes, cycles, provenance, and
+    its other files (invariants, scenarios, context notes, lint acknowledgements)."""
     knowledge = load(kb)
-    invariants = load_invariants(knowledge)
+    problems: list[Problem] = []
+
+    def collect(loader: Callable[[KnowledgeBase], Any]) -> Any:
+        try:
+            return loader(knowledge)
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+            return []
+
+    invariants = collect(load_invariants)
+    scenarios = collect(load_scenarios)
+    collect(load_context)
+    collect(load_acknowledgements)
+    if problems:
+        raise KnowledgeBaseError(problems)
     quotes = sum(len(rule.provenance) for rule in knowledge.rules)
     quotes += sum(len(inv.provenance) for inv in invariants)
     console.print(
         f"[green]ok[/green] {knowledge.id} {knowledge.version}: {len(knowledge.rules)} rules, "
         f"{len(knowledge.facts)} facts, {len(knowledge.outcomes)} codes, "
-        f"{len(invariants)} invariants, "
-        f"{quotes} source quotes verified in {len(knowledge.sources)} sources"
+        f"{len(invariants)} invariants, {len(scenarios)} scenarios, "
+        f"{quotes} source quotes verified in {len(knowledge.sources)} sources",
+        soft_wrap=True,
     )
 
 
