@@ -13,9 +13,9 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         exit 0
     fi
 fi
-cat >&2 <<'MSG'
-warning: the graphviz `dot` binary is missing and could not be installed here.
-         DOT and Mermaid output still work; SVG, PNG, PDF and HTML flowcharts need it:
-         run `sudo apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz`.
-MSG
+{
+    echo "warning: the graphviz \`dot\` binary is missing and could not be installed here."
+    echo "         DOT and Mermaid output still work; SVG, PNG, PDF and HTML flowcharts need it:"
+    echo "         run \`sudo apt-get install graphviz\` (Debian/Ubuntu) or \`brew install graphviz\`."
+} >&2
 exit 0
