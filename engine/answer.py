@@ -34,26 +34,25 @@ class Step(BaseModel):
     provenance: list[SourcePassage]
 
 
-class Recommendation(BaseModel):
+class _Verdict(BaseModel):
+    """What recommendations and prohibitions share: the code, the rule that produced it, the
+    chain back to the case facts and the source passages of that rule."""
+
     code: str
     text: str
     rule: str
     because: list[str] = Field(description="rule ids and case facts that led here, deepest first")
     provenance: list[SourcePassage]
-    also_by: list[str] = Field(default_factory=list, description="other rules recommending it")
+    also_by: list[str] = Field(default_factory=list, description="other rules with the same verdict")
     chain: list[Step] = Field(default_factory=list)
+
+
+class Recommendation(_Verdict):
     details: dict[str, str] = Field(default_factory=dict, description="dose, route, frequency, duration")
 
 
-class Prohibition(BaseModel):
-    code: str
-    text: str
+class Prohibition(_Verdict):
     reason: str
-    rule: str
-    because: list[str]
-    provenance: list[SourcePassage]
-    also_by: list[str] = Field(default_factory=list)
-    chain: list[Step] = Field(default_factory=list)
 
 
 class Derivation(BaseModel):
