@@ -10,9 +10,13 @@ with few calls):
   action of the rule that derives it, which lets durable_rules chain forward.
 
 Conditions are put in negation normal form under three-valued logic: a negated test becomes
-"the fact is known and its value lies in the complement of the tested set", never a bare
-``!=`` (which durable_rules also matches when the field is absent: that would read unknown as
-false). Parts of a condition over case facts stay inside the single case pattern; only
+"the fact is known and its value lies in the complement of the tested set". It is never a
+`none(...)` pattern, which durable_rules satisfies when the field is absent (that would read
+unknown as false). A bare ``$neq`` did not match an absent field when measured on 2.0.28, but
+the notes we started from said it did, so the compiler pairs every ``$neq`` with ``$ex`` and
+the answer does not depend on that engine detail.
+
+Parts of a condition over case facts stay inside the single case pattern; only
 conclusions need joins, so most rules are a one-pattern match.
 """
 

@@ -214,3 +214,30 @@ def test_reloading_the_same_knowledge_base_reuses_its_compiled_ruleset(mini: Kno
     again = load_knowledge_base(mini.root)
     assert again is not mini
     assert Engine.for_kb(again) is Engine.for_kb(mini)
+
+
+def test_durable_rules_facts_the_compiler_relies_on() -> None:
+    """Measured behaviour of durable_rules 2.0.28, pinned so an upgrade that changes it is
+    noticed: a `none(...)` pattern is satisfied by absence (so the compiler never uses it for
+    negation), and a comparison never matches an absent field."""
+    from durable import engine as durable_engine
+
+    class QuietHost(durable_engine.Host):  # type: ignore[misc]
+        def _run(self) -> None:
+            return None
+
+    hits: list[str] = []
+    host = QuietHost()
+    host.register_rulesets({"pinned-durable-facts": {
+        "neq": {"all": [{"m": {"$and": [{"_k": "case"}, {"$neq": {"x": 5}}]}}],
+                "run": lambda c: hits.append("neq")},
+        "lt": {"all": [{"m": {"$and": [{"_k": "case"}, {"$lt": {"x": 5}}]}}],
+               "run": lambda c: hits.append("lt")},
+        "none": {"all": [{"m": {"_k": "case"}}, {"m2$not": {"_k": "d"}}],
+                 "run": lambda c: hits.append("none")},
+    }})
+    host.assert_fact("pinned-durable-facts", {"_k": "case", "sid": "absent"})
+    assert hits == ["none"]
+    hits.clear()
+    host.assert_fact("pinned-durable-facts", {"_k": "case", "sid": "present", "x": 3})
+    assert sorted(hits) == ["lt", "neq", "none"]
