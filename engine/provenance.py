@@ -49,29 +49,29 @@ def verify(prov: Provenance, document: SourceDocument, text: SourceText, report:
 
 
 def closest_passage(quote: str, text: SourceText, section_title: str | None = None) -> tuple[str, float]:
-    """The statement (or pair of adjacent statements) most similar to a quote that failed."""
+    """The passage of the source most similar to a quote that failed, and how similar it is.
+
+    Candidates are statements and pairs of adjacent statements; a short quote is scored
+    against the best window of words of a long statement, and the passage shown is the part
+    of the winning statement that lines up with the quote, widened to whole words.
+    """
     wanted = normalize(quote)
     statements = text.statements
     candidates = [s.text for s in statements]
     candidates += [a.text + " " + b.text for a, b in pairwise(statements)]
     best, best_ratio = "", 0.0
     for candidate in candidates:
-        matcher = SequenceMatcher(None, wanted, candidate, autojunk=False)
-        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
-            continue
-        ratio = matcher.ratio()
-        # A short quote is compared with the best window of a long statement.
+        ratio = SequenceMatcher(None, wanted, candidate, autojunk=False).ratio()
         if len(candidate) > len(wanted) * 1.3:
             window = _best_window(wanted, candidate)
-            window_ratio = SequenceMatcher(None, wanted, window, autojunk=False).ratio()
-            if window_ratio > ratio:
-                ratio, candidate = window_ratio, window
+            ratio = max(ratio, SequenceMatcher(None, wanted, window, autojunk=False).ratio())
         if ratio > best_ratio:
             best, best_ratio = candidate, ratio
-    return best, best_ratio
+    return _aligned_part(wanted, best), best_ratio
 
 
 def _best_window(wanted: str, candidate: str) -> str:
+    """The run of as many words of `candidate` as `wanted` has that is most like it."""
     words = candidate.split(" ")
     size = max(1, len(wanted.split(" ")))
     best, best_ratio = candidate, 0.0
@@ -81,3 +81,15 @@ def _best_window(wanted: str, candidate: str) -> str:
         if ratio > best_ratio:
             best, best_ratio = window, ratio
     return best
+
+
+def _aligned_part(wanted: str, passage: str) -> str:
+    """The stretch of `passage` from its first to its last run matching `wanted` (runs of two
+    characters or more), widened to whole words; the whole passage if nothing lines up."""
+    blocks = [b for b in SequenceMatcher(None, wanted, passage, autojunk=False).get_matching_blocks()
+              if b.size >= 2]
+    if not blocks:
+        return passage
+    start = passage.rfind(" ", 0, blocks[0].b) + 1
+    end = passage.find(" ", blocks[-1].b + blocks[-1].size)
+    return passage[start: end if end != -1 else len(passage)]

@@ -100,7 +100,7 @@ GOLDEN = [
         'rules/main.yaml',
         'Monitor renal function at initiation and once or twice weekly',
         'Monitor renal function at initiation and once or three times weekly',
-        ["rules/main.yaml:58:16: rule 'renal-monitoring': quote not found verbatim in source 'cold-sores' (section 'Monitoring During Foscarnet Therapy')\n    closest passage (90% similar):\n      Monitor renal function at initiation and once or twice weekly during treatment, as"],
+        ["rules/main.yaml:58:16: rule 'renal-monitoring': quote not found verbatim in source 'cold-sores' (section 'Monitoring During Foscarnet Therapy')\n    closest passage (90% similar):\n      Monitor renal function at initiation and once or twice weekly during treatment,"],
         id='quote_one_word_changed',
     ),
     pytest.param(
@@ -272,3 +272,14 @@ def test_unsafe_yaml_tag_is_rejected_not_executed(tmp_path: Path, monkeypatch: p
         load_knowledge_base(root)
     assert not marker.exists()
     assert "unsupported YAML value" in caught.value.problems[0].message
+
+
+def test_closest_passage_for_a_short_quote_shows_the_real_words(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dropped word in a short quote must show the source's own words, not a nearby sentence."""
+    root = write_mini_kb(tmp_path / "kb")
+    edit(root / "rules" / "main.yaml", "quote: Do not use topical acyclovir", "quote: Do use topical acyclovir")
+    monkeypatch.chdir(root)
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(root)
+    assert caught.value.problems[0].hint == "closest passage (88% similar):\n  Do not use topical acyclovir-it"
