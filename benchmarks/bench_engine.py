@@ -57,6 +57,25 @@ def per_case_micros(run: Callable[[dict[str, Any]], object], cases: list[dict[st
     return (time.perf_counter() - start) / len(cases) * 1e6
 
 
+def rss_mib() -> float:
+    """Resident memory of this process (Linux), to see whether evaluations leak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def growth_mib(run: Callable[[dict[str, Any]], object], cases: list[dict[str, Any]], rounds: int) -> float:
+    """Memory growth over `rounds` passes of the cases, after one warm-up pass."""
+    for case in cases:
+        run(case)
+    before = rss_mib()
+    for _ in range(rounds):
+        for case in cases:
+            run(case)
+    return rss_mib() - before
+
+
 def main() -> int:
     kb = load_knowledge_base(Path(__file__).resolve().parent / "kb")
     engine = Engine.for_kb(kb)
@@ -83,6 +102,10 @@ def main() -> int:
         print(f"{name:32} {median:15.1f} {median / baseline:6.2f}x")
     print("target: guidekb engine within 1.50x of hand-written; the full answer adds chains and "
           "source quotes, which the hand-written version does not build.")
+    rounds = 5
+    print(f"memory growth over {rounds * CASES} more cases (sessions released, no leak expected):")
+    for name, run in (("hand-written durable_rules", hand.fire), ("guidekb full answer", engine.evaluate)):
+        print(f"  {name:30} {growth_mib(run, cases, rounds):+6.1f} MiB")
     return 0
 
 
