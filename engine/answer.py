@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def show_value(value: Any) -> str:
@@ -17,6 +17,10 @@ def show_value(value: Any) -> str:
 
 
 class SourcePassage(BaseModel):
+    """A verified passage of a source. Frozen: one instance per rule is shared by every answer."""
+
+    model_config = ConfigDict(frozen=True)
+
     source: str
     section: str
     quote: str

@@ -241,3 +241,15 @@ def test_durable_rules_facts_the_compiler_relies_on() -> None:
     hits.clear()
     host.assert_fact("pinned-durable-facts", {"_k": "case", "sid": "present", "x": 3})
     assert sorted(hits) == ["lt", "neq", "none"]
+
+
+def test_answers_do_not_share_mutable_state(mini: KnowledgeBase) -> None:
+    """Source passages are shared between answers for speed, so they must be immutable."""
+    engine = Engine.for_kb(mini)
+    first = engine.evaluate({"on_foscarnet": True})
+    passage = first.recommendations[0].provenance[0]
+    with pytest.raises(ValueError, match="frozen"):
+        passage.quote = "tampered"
+    first.recommendations[0].provenance.clear()
+    second = engine.evaluate({"on_foscarnet": True})
+    assert second.recommendations[0].provenance[0].quote.startswith("Monitor renal function")
