@@ -3,12 +3,13 @@ durable_rules, on the same generated cases, in the same run. Prints medians and 
 
 Both run the frozen benchmark knowledge base in benchmarks/kb (the starter HSV rules), so the
 baseline stays comparable as the shipped knowledge base grows. Before timing, every case is
-checked to fire exactly the same rules in both, or the benchmark refuses to report.
+checked to fire exactly the same rules in both, or the benchmark refuses to report. The cases
+come from the sampler `guidekb check` uses: each fact unknown a third of the time, integers
+mostly at and around the thresholds the rules test.
 """
 
 from __future__ import annotations
 
-import random
 import statistics
 import sys
 import time
@@ -20,34 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handwritten import HandWritten
 
+from engine.casespace import sample_cases
 from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
 from engine.loading import load_knowledge_base
 
 CASES = 2000
 REPEATS = 7
-
-
-def generate_cases(kb: KnowledgeBase, count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Random cases over the vocabulary; each fact unknown a third of the time."""
-    rng = random.Random(seed)
-    cases = []
-    for _ in range(count):
-        case: dict[str, Any] = {}
-        for name, spec in kb.case_facts.items():
-            if rng.random() < 0.33:
-                continue
-            if spec.type == "boolean":
-                case[name] = rng.random() < 0.5
-            elif spec.type == "enum":
-                case[name] = rng.choice(spec.values or [])
-            elif spec.type == "integer":
-                assert spec.min is not None and spec.max is not None
-                case[name] = rng.choice([rng.randint(spec.min, spec.max), rng.randint(0, 20)])
-            else:
-                case[name] = [v for v in spec.values or [] if rng.random() < 0.3]
-        cases.append(case)
-    return cases
 
 
 def per_case_micros(run: Callable[[dict[str, Any]], object], cases: list[dict[str, Any]]) -> float:
@@ -80,7 +59,7 @@ def main() -> int:
     kb = load_knowledge_base(Path(__file__).resolve().parent / "kb")
     engine = Engine.for_kb(kb)
     hand = HandWritten()
-    cases = generate_cases(kb, CASES)
+    cases = list(sample_cases(kb, CASES, seed=7))
 
     disagreements = [c for c in cases if sorted(engine.fire(c).fired) != sorted(hand.fire(c))]
     if disagreements:

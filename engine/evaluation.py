@@ -60,6 +60,7 @@ class Engine:
         self._sessions: dict[str, _Session] = {}
         self._ids = itertools.count()
         self.definition = compile_ruleset(kb, self._action)
+        self.index = _RuleIndex.of(kb)
         Engine._shared_host().register_rulesets({self.ruleset: self.definition})
 
     @classmethod
@@ -116,13 +117,13 @@ class Engine:
     def evaluate(self, case: dict[str, Any]) -> Answer:
         """The answer for one validated case (see engine.cases.validate_case)."""
         session = self.fire(case)
-        return build_answer(self.kb, case, session.fired, session.derived_by)
+        return build_answer(self.index, case, session.fired, session.derived_by)
 
 
-def build_answer(kb: KnowledgeBase, case: dict[str, Any], fired: list[str],
+def build_answer(index: _RuleIndex, case: dict[str, Any], fired: list[str],
                  derived_by: dict[str, str]) -> Answer:
     """Assemble the answer from what fired; deterministic whatever order rules fired in."""
-    index = _index(kb)
+    kb = index.kb
     fired_rules = sorted(set(fired), key=index.order.__getitem__)
     chains = _Chains(index, case, derived_by)
 
@@ -167,22 +168,15 @@ class _RuleIndex:
     passages: dict[str, list[SourcePassage]]
     details: dict[str, dict[str, str]]
 
-
-_INDEXES: dict[int, _RuleIndex] = {}
-
-
-def _index(kb: KnowledgeBase) -> _RuleIndex:
-    index = _INDEXES.get(id(kb))
-    if index is None or index.kb is not kb:
-        index = _RuleIndex(
+    @classmethod
+    def of(cls, kb: KnowledgeBase) -> _RuleIndex:
+        return cls(
             kb=kb,
             order={rule.id: i for i, rule in enumerate(kb.rules)},
             reads={rule.id: sorted(facts_read(rule.when)) for rule in kb.rules},
             passages={rule.id: _passages(rule) for rule in kb.rules},
             details={code: _details(kb, code) for code in kb.outcomes},
         )
-        _INDEXES[id(kb)] = index
-    return index
 
 
 class _Chains:
