@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handwritten import HandWritten
 
-from engine.casespace import sample_cases
-from engine.evaluation import Engine
-from engine.loading import load_knowledge_base
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.casespace import sample_cases
+from guidekb.engine.runtime.evaluation import Engine
 
 CASES = 2000
 REPEATS = 7

@@ -3,13 +3,13 @@
 The public API is re-exported here; everything else is an implementation module.
 """
 
-from engine.answer import Answer
-from engine.cases import load_case, validate_case
-from engine.errors import CaseError, GuidekbError, KnowledgeBaseError, Problem, ProblemsError
-from engine.evaluation import Engine
-from engine.explanation import explain
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
+from guidekb.engine.errors import CaseError, GuidekbError, KnowledgeBaseError, Problem, ProblemsError
+from guidekb.engine.format.cases import load_case, validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.runtime.explanation import explain
 
 __all__ = [
     "Answer",

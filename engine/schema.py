@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.invariants import InvariantsFile
-from engine.lint import LintFile
-from engine.models import FactsFile, Manifest, OutcomesFile, RulesFile, Scenario
-from engine.source_coverage import ContextFile
+from guidekb.engine.format.models import FactsFile, Manifest, OutcomesFile, RulesFile, Scenario
+from guidekb.engine.qa.invariants import InvariantsFile
+from guidekb.engine.qa.lint import LintFile
+from guidekb.engine.qa.source_coverage import ContextFile
 
 FILE_KINDS: dict[str, type[BaseModel]] = {
     "manifest": Manifest,

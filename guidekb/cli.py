@@ -9,9 +9,9 @@ import sys
 
 import typer
 
-from engine.errors import ProblemsError
 from guidekb import commands
 from guidekb.console import err_console
+from guidekb.engine.errors import ProblemsError
 
 app = typer.Typer(
     name="guidekb",

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from engine.source_coverage import SourceCoverage, StatementCoverage
+from guidekb.engine.qa.source_coverage import SourceCoverage, StatementCoverage
 
 _STATUS_STYLE = {"encoded": "green", "context": "dim", "missing": "bold red"}
 _ANCHOR = re.compile(r"[^a-z0-9-]+")

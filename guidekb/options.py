@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from engine.knowledge import KnowledgeBase
-from engine.loading import DEFAULT_KB, load_knowledge_base
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import DEFAULT_KB, load_knowledge_base
 
 KbOption = Annotated[
     Path, typer.Option("--kb", help="Knowledge-base folder.", show_default=True)

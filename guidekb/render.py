@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from engine.answer import Answer, SourcePassage, Step, show_value
-from engine.models import Provenance
+from guidekb.engine.format.models import Provenance
+from guidekb.engine.runtime.answer import Answer, SourcePassage, Step, show_value
 
 
 def quote_line(p: SourcePassage | Provenance) -> str:

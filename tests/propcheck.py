@@ -1,7 +1,7 @@
 """Running one invariant under Hypothesis, shared by the invariant and mutation tests.
 
 `property_test` builds the Hypothesis test for an invariant: cases from
-`engine.strategies.invariant_cases`, and a failure message that carries the shrunk
+`guidekb.engine.qa.strategies.invariant_cases`, and a failure message that carries the shrunk
 counterexample as scenario YAML.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 
 from hypothesis import given
 
-from engine.counterexamples import counterexample
-from engine.evaluation import Engine
-from engine.invariants import Invariant, check_case
-from engine.knowledge import KnowledgeBase
-from engine.strategies import invariant_cases
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.counterexamples import counterexample
+from guidekb.engine.qa.invariants import Invariant, check_case
+from guidekb.engine.qa.strategies import invariant_cases
+from guidekb.engine.runtime.evaluation import Engine
 
 
 def failure_report(kb: KnowledgeBase, inv: Invariant, case: dict[str, Any], engine: Engine) -> str:

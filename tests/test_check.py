@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.counterexamples import Counterexample
-from engine.evaluation import Engine
-from engine.invariants import load_invariants
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from engine.proof import ProofResult, Prover, prove
-from engine.scenarios import load_scenario, run_scenario
 from guidekb.cli import app
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.counterexamples import Counterexample
+from guidekb.engine.qa.invariants import load_invariants
+from guidekb.engine.qa.proof import ProofResult, Prover, prove
+from guidekb.engine.qa.scenarios import load_scenario, run_scenario
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB, knowledge_base_dirs
 from tests.kbedit import drop_rule, edit_rule
 from tests.minikb import RULES, write_mini_kb
@@ -157,7 +157,7 @@ def test_disagreement_with_the_engine_is_never_a_refutation(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """If the replay does not confirm the solver's case, the result says so (a bug)."""
     kb = _mini(tmp_path)
-    monkeypatch.setattr("engine.counterexamples.check_case", lambda inv, case, evaluate: None)
+    monkeypatch.setattr("guidekb.engine.qa.counterexamples.check_case", lambda inv, case, evaluate: None)
     inv = next(i for i in load_invariants(kb) if i.id == "foscarnet-requires-monitoring")
     assert prove(kb, inv).status == "unconfirmed"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.schema import FILE_KINDS
+from guidekb.engine.schema import FILE_KINDS
 from tests.conftest import HSV_KB, ROOT
 from tests.minikb import edit, write_mini_kb
 

@@ -1,7 +1,7 @@
 """Differential testing: the durable_rules engine against the reference interpreter.
 
-`engine.reference` reads the condition trees directly with Kleene logic and shares no code
-with the compiler (engine.compiling) or the engine's firing path (engine.evaluation). The two
+`guidekb.engine.qa.reference` reads the condition trees directly with Kleene logic and shares no code
+with the compiler (guidekb.engine.runtime.compiling) or the engine's firing path (guidekb.engine.runtime.evaluation). The two
 must agree exactly, on every case, on the rules fired, the conclusions derived and the codes
 recommended and forbidden. Scenarios only test the cases someone thought of; this catches a
 compiler bug on any case Hypothesis can reach, and exhaustively on a small knowledge base
@@ -19,12 +19,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.cases import validate_case
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from engine.reference import reference_evaluate
-from engine.strategies import cases, cases_where
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.reference import reference_evaluate
+from guidekb.engine.qa.strategies import cases, cases_where
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import knowledge_base_dirs
 from tests.minikb import write_mini_kb
 

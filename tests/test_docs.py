@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.schema import FILE_KINDS
+from guidekb.engine.schema import FILE_KINDS
 from tests.conftest import ROOT
 
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```\s*$", re.M | re.S)

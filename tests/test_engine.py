@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from engine.cases import validate_case
-from engine.errors import CaseError
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
+from guidekb.engine.errors import CaseError
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.runtime.evaluation import Engine
 from tests.minikb import write_mini_kb
 
 PROVENANCE = """\

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.answer import Answer
-from engine.cases import load_case, validate_case
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.scenarios import run_scenarios
+from guidekb.engine.format.cases import load_case, validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.scenarios import run_scenarios
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB
 
 CONTRACT_FACTS: dict[str, tuple[str, list[str] | None]] = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from engine.knowledge import KnowledgeBase
-from engine.sources import normalize
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.sources import normalize
 from tests.conftest import HSV_KB, ROOT
 
 PAGE = ROOT / "docs" / "clinical-interpretation.md"

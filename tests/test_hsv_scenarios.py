@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.scenario_coverage import measure
-from engine.scenarios import ScenarioResult, load_scenario, run_scenario, run_scenarios
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.scenario_coverage import measure
+from guidekb.engine.qa.scenarios import ScenarioResult, load_scenario, run_scenario, run_scenarios
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB
 
 SCENARIOS = sorted((HSV_KB / "scenarios").glob("*.yaml"))

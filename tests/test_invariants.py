@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.invariants import Invariant, load_invariants
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.invariants import Invariant, load_invariants
 from tests.conftest import HSV_KB, knowledge_base_dirs
 from tests.propcheck import property_test
 

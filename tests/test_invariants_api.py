@@ -1,4 +1,4 @@
-"""engine.invariants on a small knowledge base: loading with located errors, and what each
+"""guidekb.engine.qa.invariants on a small knowledge base: loading with located errors, and what each
 kind of invariant accepts and rejects, including three-valued conditions and monotonicity."""
 
 from __future__ import annotations
@@ -8,11 +8,17 @@ from typing import Any
 
 import pytest
 
-from engine.errors import KnowledgeBaseError
-from engine.evaluation import Engine
-from engine.invariants import Invariant, check_case, codes_mentioned, facts_mentioned, load_invariants
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
+from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.invariants import (
+    Invariant,
+    check_case,
+    codes_mentioned,
+    facts_mentioned,
+    load_invariants,
+)
+from guidekb.engine.runtime.evaluation import Engine
 from tests.minikb import write_mini_kb
 
 CITE = """\

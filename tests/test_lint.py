@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.errors import KnowledgeBaseError
-from engine.evaluation import Engine
-from engine.lint import KINDS, lint
-from engine.loading import load_knowledge_base
 from guidekb.cli import app
+from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.lint import KINDS, lint
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import knowledge_base_dirs
 from tests.minikb import edit, write_mini_kb
 from tests.symkb import PROVENANCE, rule

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import KnowledgeBaseError
-from engine.loading import load_knowledge_base
+from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.format.loading import load_knowledge_base
 from tests.minikb import edit, write_mini_kb
 
 GOLDEN = [

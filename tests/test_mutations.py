@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, find, settings
 
-from engine.errors import KnowledgeBaseError
-from engine.evaluation import Engine
-from engine.invariants import Invariant, check_case, load_invariants
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from engine.scenarios import load_scenario, run_scenario, run_scenarios
-from engine.strategies import invariant_cases
+from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.invariants import Invariant, check_case, load_invariants
+from guidekb.engine.qa.scenarios import load_scenario, run_scenario, run_scenarios
+from guidekb.engine.qa.strategies import invariant_cases
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB
 from tests.kbedit import drop_rule, edit_rule, rule_block
 from tests.propcheck import InvariantViolated, property_test, scenario_text

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.models import Expectations
-from engine.scenarios import ScenarioError, compare, load_scenario, run_scenario, run_scenarios
 from guidekb.cli import app
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Expectations
+from guidekb.engine.qa.scenarios import ScenarioError, compare, load_scenario, run_scenario, run_scenarios
+from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB, ROOT
 
 GUIDEKB = str(ROOT / ".venv" / "bin" / "guidekb")
@@ -66,7 +66,7 @@ def test_every_kind_of_expectation_is_compared(hsv_kb: KnowledgeBase, hsv_engine
 
 def test_compare_names_the_conflict_when_a_recommendation_lost_to_a_prohibition(
         hsv_kb: KnowledgeBase, hsv_engine: Engine) -> None:
-    from engine.answer import Conflict
+    from guidekb.engine.runtime.answer import Conflict
 
     answer = hsv_engine.evaluate({})
     answer.conflicts.append(Conflict(code="iv_foscarnet", recommended_by="r1", forbidden_by="r2"))
@@ -159,7 +159,7 @@ def test_all_problems_of_all_files_come_at_once(hsv_kb: KnowledgeBase, tmp_path:
 
 
 def test_coverage_of_a_single_scenario_names_what_it_misses(hsv_kb: KnowledgeBase) -> None:
-    from engine.scenario_coverage import measure
+    from guidekb.engine.qa.scenario_coverage import measure
 
     report = measure(hsv_kb, run_scenarios(hsv_kb, [PASSING]))
     assert report.rules_fired["suspect-resistance-after-failure"] == ["window-day-10-failure"]

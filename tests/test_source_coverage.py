@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import KnowledgeBaseError
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from engine.source_coverage import encoding_rules, load_context, measure
 from guidekb.coverage_render import anchor, to_html, to_markdown
+from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.source_coverage import encoding_rules, load_context, measure
 from tests.conftest import HSV_KB, ROOT
 
 GUIDEKB = str(ROOT / ".venv" / "bin" / "guidekb")

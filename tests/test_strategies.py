@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.errors import NoSuchExample
 
-from engine.cases import validate_case
-from engine.knowledge import KnowledgeBase
-from engine.logic import evaluate
-from engine.models import Compare, Condition, Not
-from engine.reference import reference_evaluate
-from engine.strategies import boundary_points, cases, cases_where, thresholds
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Compare, Condition, Not
+from guidekb.engine.qa.reference import reference_evaluate
+from guidekb.engine.qa.strategies import boundary_points, cases, cases_where, thresholds
+from guidekb.engine.semantics.logic import evaluate
 
 QUICK = settings(max_examples=100, database=None, deadline=None, derandomize=True,
                  suppress_health_check=list(HealthCheck))

@@ -15,15 +15,15 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.conditions import facts_read
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from engine.logic import evaluate as kleene
-from engine.models import Condition
-from engine.proof import cross_check
-from engine.strategies import cases
-from engine.symbolic import SymbolicKB
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.format.models import Condition
+from guidekb.engine.qa.proof import cross_check
+from guidekb.engine.qa.strategies import cases
+from guidekb.engine.qa.symbolic import SymbolicKB
+from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.semantics.logic import evaluate as kleene
 from tests.symkb import write_operator_kb
 
 
@@ -82,7 +82,7 @@ def test_encoding_agrees_with_engine_on_default_kb(hsv_kb: KnowledgeBase) -> Non
 
 
 def test_conditions_follow_kleene_logic(operator_kb: KnowledgeBase) -> None:
-    """(is_true, is_false) of every rule condition matches engine.logic on case facts."""
+    """(is_true, is_false) of every rule condition matches guidekb.engine.semantics.logic on case facts."""
     sym = SymbolicKB(operator_kb)
     conditions: list[Condition] = [r.when for r in operator_kb.rules
                                    if not any(f in operator_kb.derived_facts for f in facts_read(r.when))]

@@ -14,21 +14,21 @@ from typing import Any
 
 import pytest
 
-from engine.conditions import facts_read
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from tests.visualize_kb import write_kb
-from visualize.chartbook import chart_book
-from visualize.decisions import (
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.runtime.evaluation import Engine
+from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.decisions import (
     Decision,
     Diagram,
     Outcome,
     Step,
     build_diagram,
 )
-from visualize.labels import edge_label
-from visualize.ordering import compact_diagram
+from guidekb.visualize.labels import edge_label
+from guidekb.visualize.ordering import compact_diagram
+from tests.visualize_kb import write_kb
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.conditions import facts_read
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
-from tests.visualize_kb import write_kb
-from visualize.export import drawing
-from visualize.graph import (
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.visualize.export import drawing
+from guidekb.visualize.graph import (
     PROHIBITION,
     RECOMMENDATION,
     RULE,
@@ -19,6 +18,7 @@ from visualize.graph import (
     nodes_of_kind,
     unread_facts,
 )
+from tests.visualize_kb import write_kb
 
 
 def rules_and_facts_leading_to(kb: KnowledgeBase, code: str) -> tuple[set[str], set[str]]:

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.knowledge import KnowledgeBase
-from engine.loading import load_knowledge_base
 from guidekb.cli import app
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.dot import book_graph, diagram_graph, render
+from guidekb.visualize.export import FORMATS, VIEWS, chart, write_all
+from guidekb.visualize.html import html_page
+from guidekb.visualize.mermaid import book_mermaid
 from tests.visualize_kb import HOSTILE, write_kb
-from visualize.chartbook import chart_book
-from visualize.dot import book_graph, diagram_graph, render
-from visualize.export import FORMATS, VIEWS, chart, write_all
-from visualize.html import html_page
-from visualize.mermaid import book_mermaid
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
 EVIL = "<script>alert(\"x\")</script>"

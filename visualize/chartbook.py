@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.knowledge import KnowledgeBase
-from visualize.decisions import (
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.decisions import (
     Decision,
     Diagram,
     Outcome,
@@ -23,7 +23,7 @@ from visualize.decisions import (
     build_diagram,
     codes_of,
 )
-from visualize.ordering import compact_diagram
+from guidekb.visualize.ordering import compact_diagram
 
 PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
 MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions

@@ -12,7 +12,7 @@ rules that fire give the outcome. Like a reduced ordered multi-valued decision d
 
 `--focus CODE` keeps only the rules that recommend or forbid that code, so the diagram asks
 only the questions that matter for it. The asking order is the vocabulary's, or one chosen
-by `visualize.ordering` to keep the diagram small; edge labels are in `visualize.labels`.
+by `guidekb.visualize.ordering` to keep the diagram small; edge labels are in `guidekb.visualize.labels`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from engine.knowledge import KnowledgeBase
-from engine.models import Rule
-from visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
-from visualize.questions import Question, Vocabulary, vocabulary
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Rule
+from guidekb.visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
+from guidekb.visualize.questions import Question, Vocabulary, vocabulary
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
 
     With a `budget`, raises TooLarge as soon as more nodes than that would be needed: a
     diagram too big to read is not worth finishing. `order` overrides the asking order of
-    facts (see visualize.questions.vocabulary).
+    facts (see guidekb.visualize.questions.vocabulary).
     """
     codes = None if focus is None else frozenset([focus] if isinstance(focus, str) else focus)
     builder = _Builder(kb, codes, budget, order)

@@ -1,6 +1,6 @@
 """Graphviz drawings of both views, and running `dot` to turn them into SVG, PNG or PDF.
 
-Every piece of knowledge-base text goes through `visualize.escaping` on its way into the DOT
+Every piece of knowledge-base text goes through `guidekb.visualize.escaping` on its way into the DOT
 source. Nodes that stand for a rule or an outcome carry the source quotes as a tooltip and a
 link to the statement (`#rule-<id>`, an anchor of the HTML page).
 """
@@ -13,13 +13,13 @@ import shutil
 import graphviz
 import networkx as nx
 
-from engine.knowledge import KnowledgeBase
-from visualize import style
-from visualize.chartbook import Chart, ChartBook
-from visualize.decisions import Decision, Diagram, Outcome
-from visualize.errors import GraphvizMissing
-from visualize.escaping import dot_html, dot_html_attr, dot_text, dot_tooltip
-from visualize.graph import (
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize import style
+from guidekb.visualize.chartbook import Chart, ChartBook
+from guidekb.visualize.decisions import Decision, Diagram, Outcome
+from guidekb.visualize.errors import GraphvizMissing
+from guidekb.visualize.escaping import dot_html, dot_html_attr, dot_text, dot_tooltip
+from guidekb.visualize.graph import (
     DERIVED,
     FACT,
     PROHIBITION,
@@ -28,7 +28,7 @@ from visualize.graph import (
     never_firing_rules,
     unread_facts,
 )
-from visualize.labels import edge_label
+from guidekb.visualize.labels import edge_label
 
 BOOK_COLUMNS = 3  # charts side by side in the drawing of a chart book
 

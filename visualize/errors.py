@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.errors import GuidekbError
-from engine.knowledge import KnowledgeBase
-from engine.suggest import did_you_mean
+from guidekb.engine.errors import GuidekbError
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.suggest import did_you_mean
 
 INSTALL_GRAPHVIZ = ("install graphviz, which provides it: `sudo apt-get install graphviz` "
                     "(Debian/Ubuntu), `brew install graphviz` (macOS) or see https://graphviz.org/download/")

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import graphviz
 
-from engine.knowledge import KnowledgeBase
-from visualize.chartbook import chart_book
-from visualize.dot import book_graph, diagram_graph, dot_available, render, rules_graph
-from visualize.errors import GraphvizMissing, UnknownCode
-from visualize.graph import knowledge_graph, leading_to
-from visualize.html import html_page
-from visualize.mermaid import book_mermaid, diagram_mermaid, rules_mermaid
-from visualize.ordering import compact_diagram
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.dot import book_graph, diagram_graph, dot_available, render, rules_graph
+from guidekb.visualize.errors import GraphvizMissing, UnknownCode
+from guidekb.visualize.graph import knowledge_graph, leading_to
+from guidekb.visualize.html import html_page
+from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, rules_mermaid
+from guidekb.visualize.ordering import compact_diagram
 
 VIEWS = ("decisions", "rules")
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from engine.knowledge import KnowledgeBase
-from engine.logic import compare
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
-from visualize.questions import Vocabulary
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
+from guidekb.engine.semantics.logic import compare
+from guidekb.visualize.questions import Vocabulary
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from typing import Any
 
 import networkx as nx
 
-from engine.conditions import facts_read
-from engine.knowledge import KnowledgeBase
-from visualize.errors import UnknownCode
-from visualize.formulas import Assignment, FiringFormulas, satisfiable
-from visualize.questions import vocabulary
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.errors import UnknownCode
+from guidekb.visualize.formulas import Assignment, FiringFormulas, satisfiable
+from guidekb.visualize.questions import vocabulary
 
 FACT, DERIVED, RULE, RECOMMENDATION, PROHIBITION = "fact", "derived", "rule", "recommendation", "prohibition"
 

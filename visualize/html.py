@@ -4,16 +4,16 @@ Every node of the chart links to an anchor of the side panel (`#rule-<id>`, `#fa
 `#code-<code>`); clicking it scrolls the panel there and `:target` highlights the rule, its
 verbatim quotes and where they stand in the source. The page has no script at all and
 fetches nothing: it works offline, from a file, in any browser, and KB text can only ever be
-text in it (every piece is escaped with `visualize.escaping.html_text`).
+text in it (every piece is escaped with `guidekb.visualize.escaping.html_text`).
 """
 
 from __future__ import annotations
 
-from engine.conditions import facts_read
-from engine.knowledge import KnowledgeBase
-from engine.models import Rule
-from visualize import style
-from visualize.escaping import html_text as t
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Rule
+from guidekb.visualize import style
+from guidekb.visualize.escaping import html_text as t
 
 _CSS = """
 * { box-sizing: border-box; }

@@ -6,8 +6,8 @@ and the other answers are listed with " / " between them ("no / unknown").
 
 from __future__ import annotations
 
-from visualize.decisions import Branch, Decision, Diagram
-from visualize.questions import Question, range_label
+from guidekb.visualize.decisions import Branch, Decision, Diagram
+from guidekb.visualize.questions import Question, range_label
 
 
 def branch_label(question: Question, answers: tuple[int, ...], spec_min: int | None = None,

@@ -1,7 +1,7 @@
 """Mermaid flowcharts of both views, for Markdown pages and wikis that render Mermaid.
 
 Every label is double-quoted and every character of KB text that Mermaid could read as
-syntax or markup is written as a `#code;` entity (see `visualize.escaping.mermaid_text`).
+syntax or markup is written as a `#code;` entity (see `guidekb.visualize.escaping.mermaid_text`).
 Node ids are generated here, never taken from the knowledge base.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import networkx as nx
 
-from engine.knowledge import KnowledgeBase
-from visualize import style
-from visualize.chartbook import ChartBook
-from visualize.decisions import Decision, Diagram, Outcome
-from visualize.escaping import mermaid_lines, mermaid_text
-from visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, RULE
-from visualize.labels import edge_label
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize import style
+from guidekb.visualize.chartbook import ChartBook
+from guidekb.visualize.decisions import Decision, Diagram, Outcome
+from guidekb.visualize.escaping import mermaid_lines, mermaid_text
+from guidekb.visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, RULE
+from guidekb.visualize.labels import edge_label
 
 _CLASSES = [
     f"classDef question fill:{style.DECISION_FILL},stroke:{style.DECISION_LINE},color:#000",

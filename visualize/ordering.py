@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.knowledge import KnowledgeBase
-from visualize.decisions import Diagram, TooLarge, build_diagram
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.decisions import Diagram, TooLarge, build_diagram
 
 
 def asked_facts(diagram: Diagram) -> list[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.conditions import leaves
-from engine.knowledge import KnowledgeBase
-from engine.models import Compare, FactSpec
+from guidekb.engine.format.conditions import leaves
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Compare, FactSpec
 
 ABSENT = None  # the value of the "unknown" answer: the fact is left out of the case
 

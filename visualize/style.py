@@ -7,7 +7,7 @@ rounded green box is an action to take, a red box starting "DO NOT" is an action
 
 from __future__ import annotations
 
-from engine.knowledge import KnowledgeBase
+from guidekb.engine.format.knowledge import KnowledgeBase
 
 FONT = "Helvetica"
 

@@ -18,17 +18,17 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.answer import Answer
-from engine.casespace import sample_cases, space_size
-from engine.counterexamples import Counterexample, counterexample, shrink
-from engine.evaluation import Engine
-from engine.invariants import Invariant, check_case, load_invariants
-from engine.knowledge import KnowledgeBase
 from guidekb.console import console, err_console
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.casespace import sample_cases, space_size
+from guidekb.engine.qa.counterexamples import Counterexample, counterexample, shrink
+from guidekb.engine.qa.invariants import Invariant, check_case, load_invariants
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 if TYPE_CHECKING:
-    from engine.proof import ProofResult
+    from guidekb.engine.qa.proof import ProofResult
 
 CROSS_CHECK_CASES = 200
 
@@ -64,7 +64,7 @@ def _progress() -> Progress:
 
 def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int) -> bool:
     try:
-        from engine.proof import Prover, cross_check, prove
+        from guidekb.engine.qa.proof import Prover, cross_check, prove
     except ImportError as exc:  # z3-solver is needed for proofs only
         err_console.print(f"error: --prove needs the z3-solver package ({exc}); "
                           "install it with: pip install z3-solver")

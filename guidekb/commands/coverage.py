@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from engine.source_coverage import measure
 from guidekb.console import console
 from guidekb.coverage_render import print_table, summary_line, to_html, to_markdown
+from guidekb.engine.qa.source_coverage import measure
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 

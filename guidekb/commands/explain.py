@@ -9,10 +9,10 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from engine.cases import load_case
-from engine.explanation import ConditionNode, Explanation, RuleTrace, explain
-from engine.suggest import did_you_mean
 from guidekb.console import console, err_console
+from guidekb.engine.format.cases import load_case
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.runtime.explanation import ConditionNode, Explanation, RuleTrace, explain
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.render import quote_line
 

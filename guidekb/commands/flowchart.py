@@ -12,8 +12,8 @@ from rich.markup import escape
 
 from guidekb.console import console, err_console
 from guidekb.options import DEFAULT_KB, KbOption, load
-from visualize.errors import VisualizeError
-from visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
+from guidekb.visualize.errors import VisualizeError
+from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
 
 
 def flowchart(

@@ -26,7 +26,7 @@ def lint_command(
     unproduced codes and vacuous invariants (see docs/lint.md)."""
     knowledge = load(kb)
     try:
-        from engine.lint import lint
+        from guidekb.engine.qa.lint import lint
     except ImportError as exc:  # z3-solver decides the findings over every case
         err_console.print(f"error: lint needs the z3-solver package ({exc}); "
                           "install it with: pip install z3-solver")

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from engine.cases import load_case
-from engine.errors import CaseError, Problem
-from engine.evaluation import Engine
 from guidekb.console import console
+from guidekb.engine.errors import CaseError, Problem
+from guidekb.engine.format.cases import load_case
+from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.render import print_answer
 

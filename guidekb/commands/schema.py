@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from engine.schema import FILE_KINDS, schema_for
+from guidekb.engine.schema import FILE_KINDS, schema_for
 
 
 def schema(

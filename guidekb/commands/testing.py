@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from engine.scenario_coverage import CoverageReport, measure
-from engine.scenarios import ScenarioResult, run_scenarios
 from guidekb.console import console
+from guidekb.engine.qa.scenario_coverage import CoverageReport, measure
+from guidekb.engine.qa.scenarios import ScenarioResult, run_scenarios
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import typer
 
-from engine.errors import KnowledgeBaseError, Problem, ProblemsError
-from engine.invariants import load_invariants
-from engine.knowledge import KnowledgeBase
-from engine.lint import load_acknowledgements
-from engine.scenarios import load_scenarios
-from engine.source_coverage import load_context
 from guidekb.console import console
+from guidekb.engine.errors import KnowledgeBaseError, Problem, ProblemsError
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.invariants import load_invariants
+from guidekb.engine.qa.lint import load_acknowledgements
+from guidekb.engine.qa.scenarios import load_scenarios
+from guidekb.engine.qa.source_coverage import load_context
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 

@@ -2,10 +2,11 @@
 
 The engine compiles conditions to durable_rules patterns (negation normal form, list facts
 split into boolean fields, conclusions joined as separate facts) and assembles its answer in
-`engine.evaluation`. This module shares none of that: it reads the condition trees directly
-with the Kleene logic of `engine.logic` and runs the rules to a fixpoint in the plainest way,
-re-evaluating every rule until nothing changes. If the two ever disagree on a case, one of
-them has a bug, and the compiler is by far the likelier culprit.
+`guidekb.engine.runtime.assembly`. This module shares none of that: it reads the condition
+trees directly with the Kleene logic of `guidekb.engine.semantics.logic` and runs the rules
+to a fixpoint in the plainest way, re-evaluating every rule until nothing changes. If the two
+ever disagree on a case, one of them has a bug, and the compiler is by far the likelier
+culprit.
 
 The fixpoint is unique because conclusions are only ever added and only ever tested
 positively (the loader rejects negated or `unknown` tests of derived facts): firing order
@@ -18,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.knowledge import KnowledgeBase
-from engine.logic import evaluate
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.semantics.logic import evaluate
 
 
 @dataclass(frozen=True)

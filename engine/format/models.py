@@ -2,7 +2,7 @@
 
 The JSON Schema that editors use (`guidekb schema`) is exported from these same models, so the
 schema and the loader cannot disagree. Cross-references (a rule naming a fact, a code or a
-source) are checked after parsing, in `engine.checking`, where every file is known.
+source) are checked after parsing, in `guidekb.engine.format.checking`, where every file is known.
 """
 
 from __future__ import annotations

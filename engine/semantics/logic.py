@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
+from guidekb.engine.format.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
 
 Truth = bool | None
 

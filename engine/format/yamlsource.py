@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Problem, relative
+from guidekb.engine.errors import Problem, relative
 
 PathKey = tuple[str | int, ...]
 

@@ -1,6 +1,6 @@
 """Source coverage: is every statement of every source encoded by a rule, or declared context?
 
-Each statement (bullet or sentence, see `engine.sources.SourceText.statements`) is
+Each statement (bullet or sentence, see `guidekb.engine.format.sources.SourceText.statements`) is
 
 * **encoded** when some rule's provenance quote lies within or overlaps it;
 * **context** when the knowledge base's `context.yaml` says why it is not actionable
@@ -22,13 +22,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.errors import KnowledgeBaseError, Problem
-from engine.knowledge import KnowledgeBase
-from engine.models import Strict
-from engine.sources import Statement, normalize
-from engine.suggest import did_you_mean
-from engine.validation import validate
-from engine.yamlsource import YamlDocument, load_yaml
+from guidekb.engine.errors import KnowledgeBaseError, Problem
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Strict
+from guidekb.engine.format.sources import Statement, normalize
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.format.validation import validate
+from guidekb.engine.format.yamlsource import YamlDocument, load_yaml
 
 CONTEXT_FILE = "context.yaml"
 Status = Literal["encoded", "context", "missing"]

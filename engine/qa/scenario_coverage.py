@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.conditions import LeafSite, leaves
-from engine.knowledge import KnowledgeBase
-from engine.logic import Truth, evaluate
-from engine.models import Compare, Known
-from engine.scenarios import ScenarioResult
-from engine.validation import dotted
+from guidekb.engine.format.conditions import LeafSite, leaves
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Compare, Known
+from guidekb.engine.format.validation import dotted
+from guidekb.engine.qa.scenarios import ScenarioResult
+from guidekb.engine.semantics.logic import Truth, evaluate
 
 
 @dataclass

@@ -10,7 +10,8 @@ symbolic case:
   boolean, and one Bool per domain value for a list fact (which is exactly the set of lists a
   case may give: order never matters and duplicates are rejected by validation);
 * a condition becomes a pair ``(is_true, is_false)`` following Kleene logic, exactly as
-  `engine.logic.evaluate` reads it: a test of an absent fact is neither, `not` swaps the pair,
+  `guidekb.engine.semantics.logic.evaluate` reads it: a test of an absent fact is neither,
+  `not` swaps the pair,
   `known`/`unknown` look at presence, `always` is true;
 * a derived conclusion is present (and true) exactly when some rule deriving it fires. The
   loader rejects cycles among conclusions and any negated or `unknown` test of one, so the
@@ -18,7 +19,7 @@ symbolic case:
   dependency order (memoised recursion below);
 * a code is *proposed* when a rule recommending it fires, *forbidden* when a rule forbidding
   it fires, and *recommended* when proposed and not forbidden (a prohibition beats a
-  recommendation, as in `engine.evaluation.build_answer`).
+  recommendation, as in `guidekb.engine.runtime.assembly.build_answer`).
 
 The encoding is exact, not an abstraction: integers range over their whole declared domain,
 so a z3 model is a valid case and every valid case is a model. `docs/proof.md` gives the
@@ -33,8 +34,18 @@ from typing import Any
 
 import z3
 
-from engine.knowledge import KnowledgeBase
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, FactSpec, Known, Not, Unknown
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import (
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    FactSpec,
+    Known,
+    Not,
+    Unknown,
+)
 
 Pair = tuple[Any, Any]  # (is_true, is_false), both z3 Bool expressions
 
@@ -177,7 +188,7 @@ class SymbolicKB:
     # --- conditions -----------------------------------------------------------------------
 
     def truth(self, cond: Condition) -> Pair:
-        """(is_true, is_false) of a condition under Kleene logic (see engine.logic)."""
+        """(is_true, is_false) of a condition under Kleene logic (see guidekb.engine.semantics.logic)."""
         if isinstance(cond, AllOf):
             parts = [self.truth(c) for c in cond.all]
             return _and(p[0] for p in parts), _or(p[1] for p in parts)
@@ -269,7 +280,7 @@ def _or(parts: Iterable[Any]) -> Any:
 
 
 def _same_type(operand: Any, kind: type) -> bool:
-    """engine.logic compares with `type(value) is type(operand)`: 1 never equals true."""
+    """guidekb.engine.semantics.logic compares with `type(value) is type(operand)`: 1 never equals true."""
     return type(operand) is kind
 
 

@@ -7,9 +7,9 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Protocol
 
-from engine.models import Provenance, SourceDocument
-from engine.sources import SourceText, normalize
-from engine.suggest import did_you_mean
+from guidekb.engine.format.models import Provenance, SourceDocument
+from guidekb.engine.format.sources import SourceText, normalize
+from guidekb.engine.format.suggest import did_you_mean
 
 
 class Report(Protocol):

@@ -27,8 +27,18 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from engine.knowledge import KnowledgeBase
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, FactSpec, Known, Not, Unknown
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import (
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    FactSpec,
+    Known,
+    Not,
+    Unknown,
+)
 
 Json = dict[str, Any]
 CASE, DERIVED = "case", "d"

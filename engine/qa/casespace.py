@@ -12,10 +12,10 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from engine.conditions import facts_read, leaves
-from engine.invariants import Invariant, codes_mentioned
-from engine.knowledge import KnowledgeBase
-from engine.models import Compare, Condition
+from guidekb.engine.format.conditions import facts_read, leaves
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Compare, Condition
+from guidekb.engine.qa.invariants import Invariant, codes_mentioned
 
 
 def cone_of_influence(kb: KnowledgeBase, inv: Invariant) -> set[str]:

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.answer import Answer
-from engine.cases import validate_case
-from engine.errors import CaseError, Problem, ProblemsError
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.models import Expectations, Scenario
-from engine.suggest import did_you_mean
-from engine.validation import validate
-from engine.yamlsource import YamlDocument, load_yaml
+from guidekb.engine.errors import CaseError, Problem, ProblemsError
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Expectations, Scenario
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.format.validation import validate
+from guidekb.engine.format.yamlsource import YamlDocument, load_yaml
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
 
 SCENARIO_DIR = "scenarios"
 

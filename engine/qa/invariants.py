@@ -4,7 +4,7 @@ its optional `invariants.yaml` and checked by Hypothesis, by exhaustive proof an
 An invariant is written in the same condition language as rules, over case facts (so that
 it checks the rules rather than restating them) and, where useful, over derived facts. A
 condition "holds" only when it evaluates to True under the three-valued logic of
-`engine.logic`: an invariant never fires on what is unknown.
+`guidekb.engine.semantics.logic`: an invariant never fires on what is unknown.
 
 Kinds (exactly one per invariant):
 
@@ -29,16 +29,16 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.answer import Answer
-from engine.checking import check_condition, check_provenance
-from engine.conditions import facts_read
-from engine.errors import KnowledgeBaseError, Problem
-from engine.knowledge import KnowledgeBase, Location
-from engine.logic import evaluate as truth
-from engine.models import ID_PATTERN, Condition, Provenance, Strict
-from engine.suggest import did_you_mean
-from engine.validation import KNOWN_KEYS, validate
-from engine.yamlsource import PathKey, YamlDocument, load_yaml
+from guidekb.engine.errors import KnowledgeBaseError, Problem
+from guidekb.engine.format.checking import check_condition, check_provenance
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase, Location
+from guidekb.engine.format.models import ID_PATTERN, Condition, Provenance, Strict
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.format.validation import KNOWN_KEYS, validate
+from guidekb.engine.format.yamlsource import PathKey, YamlDocument, load_yaml
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.semantics.logic import evaluate as truth
 
 INVARIANTS_FILE = "invariants.yaml"
 

@@ -11,11 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.answer import Answer
-from engine.evaluation import Engine
-from engine.knowledge import KnowledgeBase
-from engine.logic import Truth, evaluate
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Provenance, Unknown
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import (
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    Known,
+    Not,
+    Provenance,
+    Unknown,
+)
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.semantics.logic import Truth, evaluate
 
 
 @dataclass

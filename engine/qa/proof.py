@@ -1,10 +1,10 @@
 """Prove or refute a knowledge base's invariants for every possible case.
 
 Each invariant becomes the question "is there a case that violates it?", asked of z3 over the
-exact symbolic encoding of `engine.symbolic`. UNSAT is a proof for all cases, unknown facts
+exact symbolic encoding of `guidekb.engine.qa.symbolic`. UNSAT is a proof for all cases, unknown facts
 included; SAT gives a concrete case, which is minimised (fewest known facts, so a reviewer
 reads only what matters), validated against the vocabulary and replayed through the real
-durable_rules engine with the same `engine.invariants.check_case` the property tests use. A
+durable_rules engine with the same `guidekb.engine.qa.invariants.check_case` the property tests use. A
 replay that does not confirm the violation means the encoding and the compiler disagree: it
 is reported as such, never as a proof. See docs/proof.md for the method and its soundness.
 
@@ -21,12 +21,12 @@ from typing import Any, Literal
 
 import z3
 
-from engine.casespace import cone_of_influence, sample_cases
-from engine.counterexamples import Counterexample, counterexample
-from engine.evaluation import Engine
-from engine.invariants import Invariant
-from engine.knowledge import KnowledgeBase
-from engine.symbolic import SymbolicKB
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.qa.casespace import cone_of_influence, sample_cases
+from guidekb.engine.qa.counterexamples import Counterexample, counterexample
+from guidekb.engine.qa.invariants import Invariant
+from guidekb.engine.qa.symbolic import SymbolicKB
+from guidekb.engine.runtime.evaluation import Engine
 
 Status = Literal["proved", "refuted", "unconfirmed", "unknown"]
 

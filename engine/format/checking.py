@@ -7,13 +7,22 @@ from typing import Protocol
 
 import networkx as nx
 
-from engine.conditions import LeafSite, leaves
-from engine.errors import Problem
-from engine.knowledge import KnowledgeBase
-from engine.models import Compare, Condition, FactSpec, Known, Provenance, Rule, RulesFile, Unknown
-from engine.provenance import verify
-from engine.suggest import did_you_mean
-from engine.yamlsource import PathKey, YamlDocument
+from guidekb.engine.errors import Problem
+from guidekb.engine.format.conditions import LeafSite, leaves
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import (
+    Compare,
+    Condition,
+    FactSpec,
+    Known,
+    Provenance,
+    Rule,
+    RulesFile,
+    Unknown,
+)
+from guidekb.engine.format.provenance import verify
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.format.yamlsource import PathKey, YamlDocument
 
 
 def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile]]) -> list[Problem]:

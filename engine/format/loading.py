@@ -18,13 +18,13 @@ import hashlib
 from pathlib import Path
 from typing import TypeVar
 
-from engine.checking import check_manifest, check_rules
-from engine.errors import KnowledgeBaseError, Problem, relative
-from engine.knowledge import KnowledgeBase, Location
-from engine.models import FactsFile, Manifest, OutcomesFile, RulesFile
-from engine.sources import SourceText
-from engine.validation import validate
-from engine.yamlsource import YamlDocument, load_yaml
+from guidekb.engine.errors import KnowledgeBaseError, Problem, relative
+from guidekb.engine.format.checking import check_manifest, check_rules
+from guidekb.engine.format.knowledge import KnowledgeBase, Location
+from guidekb.engine.format.models import FactsFile, Manifest, OutcomesFile, RulesFile
+from guidekb.engine.format.sources import SourceText
+from guidekb.engine.format.validation import validate
+from guidekb.engine.format.yamlsource import YamlDocument, load_yaml
 
 DEFAULT_KB = Path("knowledge/hsv-resistance")
 M = TypeVar("M", Manifest, FactsFile, OutcomesFile, RulesFile)

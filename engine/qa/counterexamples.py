@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from engine.answer import Answer
-from engine.cases import validate_case
-from engine.evaluation import Engine
-from engine.invariants import Invariant, check_case
-from engine.knowledge import KnowledgeBase
-from engine.models import Expectations, Scenario
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import Expectations, Scenario
+from guidekb.engine.qa.invariants import Invariant, check_case
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
 
 
 @dataclass

@@ -6,10 +6,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import Problem
-from engine.models import CONDITION_TAGS, FORMAT_MODELS
-from engine.suggest import closest, did_you_mean
-from engine.yamlsource import PathKey, YamlDocument
+from guidekb.engine.errors import Problem
+from guidekb.engine.format.models import CONDITION_TAGS, FORMAT_MODELS
+from guidekb.engine.format.suggest import closest, did_you_mean
+from guidekb.engine.format.yamlsource import PathKey, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
 

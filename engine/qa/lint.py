@@ -2,7 +2,7 @@
 meant. Every finding kind is documented in docs/lint.md.
 
 Findings that need reasoning about cases (can this rule ever fire? do these two rules ever
-fire together?) are decided over *every* case with the z3 encoding of `engine.symbolic`, so a
+fire together?) are decided over *every* case with the z3 encoding of `guidekb.engine.qa.symbolic`, so a
 finding is never a sampling accident, and no finding is missed for want of a sample. Each
 finding has a stable id (``kind:subject``) that an author can acknowledge, with a reason, in
 the knowledge base's `lint.yaml`; an acknowledgement that matches no finding is itself a
@@ -18,17 +18,17 @@ import yaml
 import z3
 from pydantic import Field
 
-from engine.conditions import facts_read
-from engine.errors import KnowledgeBaseError, Problem
-from engine.evaluation import Engine
-from engine.invariants import Invariant, load_invariants_located
-from engine.knowledge import KnowledgeBase, Location
-from engine.models import Rule, Strict
-from engine.proof import Prover
-from engine.suggest import closest
-from engine.symbolic import SymbolicKB
-from engine.validation import KNOWN_KEYS, validate
-from engine.yamlsource import load_yaml
+from guidekb.engine.errors import KnowledgeBaseError, Problem
+from guidekb.engine.format.conditions import facts_read
+from guidekb.engine.format.knowledge import KnowledgeBase, Location
+from guidekb.engine.format.models import Rule, Strict
+from guidekb.engine.format.suggest import closest
+from guidekb.engine.format.validation import KNOWN_KEYS, validate
+from guidekb.engine.format.yamlsource import load_yaml
+from guidekb.engine.qa.invariants import Invariant, load_invariants_located
+from guidekb.engine.qa.proof import Prover
+from guidekb.engine.qa.symbolic import SymbolicKB
+from guidekb.engine.runtime.evaluation import Engine
 
 LINT_FILE = "lint.yaml"
 

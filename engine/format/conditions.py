@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
+from guidekb.engine.format.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
 
 Leaf = Compare | Known | Unknown
 

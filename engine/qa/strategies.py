@@ -3,12 +3,12 @@
 QA teams use `cases(kb)` in their own property tests::
 
     from hypothesis import given
-    from engine.strategies import cases
+    from guidekb.engine.qa.strategies import cases
 
     @given(cases(kb))
     def test_my_property(case): ...
 
-Every generated case is valid for `engine.cases.validate_case`. Each case fact may be
+Every generated case is valid for `guidekb.engine.format.cases.validate_case`. Each case fact may be
 unknown (omitted), which is where three-valued rules are easiest to get wrong, and shrinking
 goes towards unknown, so a counterexample names only the facts that matter. Integers are
 drawn mostly at the edges that matter: each threshold a rule (or invariant) tests, one either
@@ -25,11 +25,21 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine.conditions import leaves
-from engine.invariants import Invariant, facts_mentioned
-from engine.knowledge import KnowledgeBase
-from engine.logic import compare
-from engine.models import AllOf, Always, AnyOf, Compare, Condition, FactSpec, Known, Not, Unknown
+from guidekb.engine.format.conditions import leaves
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import (
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    FactSpec,
+    Known,
+    Not,
+    Unknown,
+)
+from guidekb.engine.qa.invariants import Invariant, facts_mentioned
+from guidekb.engine.semantics.logic import compare
 
 # Whether a fact is known: its first entry (unknown) is where shrinking goes. A plain fact
 # is drawn known one time in two, a fact in focus four in five (Hypothesis's own preference

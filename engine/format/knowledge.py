@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from engine.models import FactSpec, Manifest, Outcome, Rule, SourceDocument
-from engine.sources import SourceText
+from guidekb.engine.format.models import FactSpec, Manifest, Outcome, Rule, SourceDocument
+from guidekb.engine.format.sources import SourceText
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import CaseError, Problem
-from engine.knowledge import KnowledgeBase
-from engine.models import FactSpec
-from engine.suggest import did_you_mean
-from engine.yamlsource import YamlDocument, load_yaml, parse_yaml
+from guidekb.engine.errors import CaseError, Problem
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.models import FactSpec
+from guidekb.engine.format.suggest import did_you_mean
+from guidekb.engine.format.yamlsource import YamlDocument, load_yaml, parse_yaml
 
 
 def load_case(path: Path | str, kb: KnowledgeBase) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Quality assurance beside the runtime: invariants, strategies, proofs, scenarios, coverage, lint."""

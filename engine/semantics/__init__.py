@@ -1,0 +1,1 @@
+"""What conditions, verdicts and invariants mean: the one definition every backend derives from."""
