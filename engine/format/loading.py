@@ -21,12 +21,13 @@ from typing import TypeVar
 from guidekb.engine.errors import KnowledgeBaseError, Problem, relative
 from guidekb.engine.format.checking import check_manifest, check_rules
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
+from guidekb.engine.format.locate import PACKAGED_KB
 from guidekb.engine.format.models import FactsFile, Manifest, OutcomesFile, RulesFile
 from guidekb.engine.format.sources import SourceText
 from guidekb.engine.format.validation import validate
 from guidekb.engine.format.yamlsource import YamlDocument, load_yaml
 
-DEFAULT_KB = Path("knowledge/hsv-resistance")
+DEFAULT_KB = PACKAGED_KB  # the HSV knowledge base shipped as package data
 M = TypeVar("M", Manifest, FactsFile, OutcomesFile, RulesFile)
 
 
