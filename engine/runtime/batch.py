@@ -1,0 +1,398 @@
+"""Population runs: a knowledge base over many cases, NDJSON in, NDJSON out, in input order.
+
+Input: UTF-8, one JSON object per line. A line is either
+
+* a bare case, the mapping of facts a case file holds, with an optional ``"id"`` key that is
+  not a fact: ``{"id": "p-17", "immune_status": "immunocompromised"}``; or
+* an envelope: ``{"id": "p-17", "case": {...}}`` (exactly the keys ``case`` and, optionally,
+  ``id``). A line holding a ``"case"`` key is always read as an envelope; a knowledge base that
+  declares a fact called ``id`` or ``case`` needs the envelope form.
+
+An ``id`` is a string or an integer and is echoed back; without one the output says
+``"id": null`` and the line number identifies the case. Blank lines (only whitespace) are
+skipped: they produce no output and are counted as blank in the summary. Lines are numbered
+from 1 as a text editor numbers them, blank lines included.
+
+Output: one compact JSON line per non-blank input line, in input order, keys in this order::
+
+    {"id": ..., "line": 3, "answer": {<the Answer, as `guidekb run CASE --json` prints it>}}
+    {"id": ..., "line": 4, "error": {"code": "invalid_case", "message": "...",
+                                     "problems": [{"line": 4, "column": 1, "message": "...",
+                                                   "hint": "..."}]}}
+
+Error codes: ``invalid_json`` (not UTF-8, not JSON, a duplicate key, NaN/Infinity),
+``not_an_object``, ``invalid_id``, ``invalid_case`` (a fact or value outside the vocabulary:
+the case-file checks) and ``evaluation_failed`` (the engine refused to answer). A bad line
+never stops the run; a fault guidekb does not know (a bug) does: fail closed.
+
+Memory stays flat whatever the input size: lines are read lazily and at most a fixed window
+of them is in flight. With ``jobs > 1`` the cases run in worker processes started with
+'spawn' (durable_rules is not thread-safe and keeps per-process state); each worker loads,
+verifies and compiles the knowledge base once, receives lines in chunks and sends back
+finished output lines, which are re-ordered here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from guidekb.engine.errors import CaseError, GuidekbError, ProblemsError
+from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.evaluation import Engine
+
+# error codes of an output line
+INVALID_JSON = "invalid_json"
+NOT_AN_OBJECT = "not_an_object"
+INVALID_ID = "invalid_id"
+INVALID_CASE = "invalid_case"
+EVALUATION_FAILED = "evaluation_failed"
+
+CHUNK_LINES = 128  # lines sent to a worker at once: large enough to amortise the pickling
+MAX_FIRST_FAILURES = 10  # line numbers of the first failures kept in a summary
+
+
+class BatchAborted(GuidekbError):
+    """The run could not go on (a worker process died): nothing after the lines already
+    written is known, so the run stops instead of reporting a partial population."""
+
+
+def answer_json(answer: Answer) -> bytes:
+    """The answer as compact JSON: the same object `guidekb run CASE --json` prints."""
+    return orjson.dumps(answer.model_dump(mode="json"))
+
+
+# --- one line --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """What one input line gave: its output line and what the summary counts of it."""
+
+    line: int
+    output: bytes  # the NDJSON line without its newline; empty for a blank input line
+    error: str | None = None  # the error code, None when the line was answered (or blank)
+    recommended: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (code, rules that recommend it)
+    forbidden: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+    @property
+    def blank(self) -> bool:
+        return not self.output
+
+
+class _LineError(Exception):
+    def __init__(self, code: str, message: str, column: int = 1, hint: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.column, self.hint = code, message, column, hint
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice (`"adherent": true, ..., "adherent": false`) is ambiguous: reject it
+    rather than silently keep the last value, as most JSON readers do."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _LineError(INVALID_JSON, f"the key '{key}' is given twice", hint="give each fact once")
+            seen.add(key)
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise _LineError(INVALID_JSON, f"{name} is not a JSON value", hint="facts are integers, "
+                     "booleans, strings or lists of strings")
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _LineError(INVALID_JSON, "the line is not UTF-8 text", exc.start + 1) from None
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise _LineError(INVALID_JSON, f"not valid JSON: {exc.msg}", exc.colno,
+                         "one JSON object per line, e.g. {\"id\": \"p1\", \"adherent\": true}") from None
+
+
+def _split(data: Any) -> tuple[Any, Any]:
+    """(id, facts) of a parsed line, in either of the two accepted forms."""
+    if not isinstance(data, dict):
+        raise _LineError(NOT_AN_OBJECT, f"a case is a JSON object, not {type(data).__name__}",
+                         hint="one object of facts per line, e.g. {\"adherent\": true}")
+    if "case" in data:
+        extra = sorted(set(data) - {"id", "case"})
+        if extra:
+            raise _LineError(INVALID_CASE, f"unexpected key '{extra[0]}' beside 'case'",
+                             hint="an envelope holds only 'id' and 'case'; put facts inside 'case'")
+        facts = data["case"]
+        if not isinstance(facts, dict):
+            raise _LineError(NOT_AN_OBJECT, "'case' must be a JSON object of facts")
+        return data.get("id"), facts
+    facts = dict(data)
+    return facts.pop("id", None), facts
+
+
+def _check_id(case_id: Any) -> None:
+    if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, str | int)):
+        raise _LineError(INVALID_ID, f"an id is a string or an integer, not {case_id!r}")
+
+
+class LineEvaluator:
+    """Turns one raw input line into its output line. The only place lines are interpreted:
+    the single-process run, the worker processes and the Dask workers all use it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.kb = engine.kb
+
+    def __call__(self, number: int, raw: bytes) -> LineResult:
+        raw = raw.rstrip(b"\r\n")
+        if not raw.strip():
+            return LineResult(number, b"")
+        case_id: Any = None
+        try:
+            data = _parse(raw)
+            case_id, facts = _split(data)
+            _check_id(case_id)
+            answer = self.engine.evaluate(validate_case(facts, self.kb))
+        except _LineError as exc:
+            return self._error(number, case_id if exc.code != INVALID_ID else None, exc.code,
+                               exc.message, [(exc.column, exc.message, exc.hint)])
+        except CaseError as exc:
+            return self._problems(number, case_id, INVALID_CASE, exc)
+        except ProblemsError as exc:
+            return self._problems(number, case_id, EVALUATION_FAILED, exc)
+        except GuidekbError as exc:  # the engine refused to answer this case (EvaluationError)
+            return self._error(number, case_id, EVALUATION_FAILED, str(exc), [(1, str(exc), "")])
+        line = orjson.dumps({"id": case_id, "line": number, "answer": answer.model_dump(mode="json")})
+        return LineResult(
+            number, line,
+            recommended=tuple((r.code, (r.rule, *r.also_by)) for r in answer.recommendations),
+            forbidden=tuple((p.code, (p.rule, *p.also_by)) for p in answer.prohibitions),
+            conflicts=tuple(c.code for c in answer.conflicts),
+        )
+
+    def _problems(self, number: int, case_id: Any, code: str, exc: ProblemsError) -> LineResult:
+        problems = [(1, p.message, p.hint) for p in exc.problems]
+        first = exc.problems[0].message if exc.problems else str(exc)
+        more = len(exc.problems) - 1
+        message = first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
+        return self._error(number, case_id, code, message, problems)
+
+    @staticmethod
+    def _error(number: int, case_id: Any, code: str, message: str,
+               problems: list[tuple[int, str, str]]) -> LineResult:
+        error = {"code": code, "message": message,
+                 "problems": [{"line": number, "column": column, "message": text, "hint": hint}
+                              for column, text, hint in problems]}
+        return LineResult(number, orjson.dumps({"id": case_id, "line": number, "error": error}), error=code)
+
+
+# --- the population summary ---------------------------------------------------------------
+
+@dataclass
+class CodeCount:
+    """How many cases got one code, and which rules gave it to them."""
+
+    cases: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cases": self.cases, "rules": dict(sorted(self.rules.items()))}
+
+
+@dataclass
+class PopulationSummary:
+    """What a population got: per recommendation and prohibition code, how many cases and
+    which rules; plus how many lines failed and why. Summaries of parts merge exactly."""
+
+    kb_id: str
+    kb_version: str
+    cases: int = 0  # non-blank lines
+    answered: int = 0
+    blank: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    first_failures: list[int] = field(default_factory=list)
+    recommended: dict[str, CodeCount] = field(default_factory=dict)
+    forbidden: dict[str, CodeCount] = field(default_factory=dict)
+    conflicts: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def for_kb(cls, kb: KnowledgeBase) -> PopulationSummary:
+        return cls(kb.id, kb.version)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def ok(self) -> bool:
+        """True when every non-blank line was answered."""
+        return self.failed == 0
+
+    def add(self, result: LineResult) -> None:
+        if result.blank:
+            self.blank += 1
+            return
+        self.cases += 1
+        if result.error is not None:
+            self.errors[result.error] += 1
+            if len(self.first_failures) < MAX_FIRST_FAILURES:
+                self.first_failures.append(result.line)
+            return
+        self.answered += 1
+        for table, verdicts in ((self.recommended, result.recommended), (self.forbidden, result.forbidden)):
+            for code, rules in verdicts:
+                count = table.setdefault(code, CodeCount())
+                count.cases += 1
+                count.rules.update(rules)
+        self.conflicts.update(result.conflicts)
+
+    def merge(self, other: PopulationSummary) -> None:
+        """Add another part's summary (parts in input order keep `first_failures` right)."""
+        if (other.kb_id, other.kb_version) != (self.kb_id, self.kb_version):
+            raise ValueError("summaries of different knowledge bases do not merge")
+        self.cases += other.cases
+        self.answered += other.answered
+        self.blank += other.blank
+        self.errors.update(other.errors)
+        self.first_failures = (self.first_failures + other.first_failures)[:MAX_FIRST_FAILURES]
+        for mine, theirs in ((self.recommended, other.recommended), (self.forbidden, other.forbidden)):
+            for code, count in theirs.items():
+                total = mine.setdefault(code, CodeCount())
+                total.cases += count.cases
+                total.rules.update(count.rules)
+        self.conflicts.update(other.conflicts)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; codes sorted by how many cases got them, then by name."""
+        def table(counts: dict[str, CodeCount]) -> dict[str, Any]:
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1].cases, kv[0]))
+            return {code: count.to_json() for code, count in ordered}
+
+        return {
+            "kb": {"id": self.kb_id, "version": self.kb_version},
+            "cases": self.cases, "answered": self.answered, "failed": self.failed, "blank": self.blank,
+            "errors": dict(sorted(self.errors.items())), "first_failures": list(self.first_failures),
+            "recommended": table(self.recommended), "forbidden": table(self.forbidden),
+            "conflicts": dict(sorted(self.conflicts.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PopulationSummary:
+        def table(raw: dict[str, Any]) -> dict[str, CodeCount]:
+            return {code: CodeCount(v["cases"], Counter(v["rules"])) for code, v in raw.items()}
+
+        return cls(kb_id=data["kb"]["id"], kb_version=data["kb"]["version"], cases=data["cases"],
+                   answered=data["answered"], blank=data["blank"], errors=Counter(data["errors"]),
+                   first_failures=list(data["first_failures"]), recommended=table(data["recommended"]),
+                   forbidden=table(data["forbidden"]), conflicts=Counter(data["conflicts"]))
+
+
+# --- reading and running ----------------------------------------------------------------------
+
+def read_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary stream, lazily, newline included (stripped by the evaluator)."""
+    yield from stream
+
+
+def number_lines(lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, bytes]]:
+    return zip(itertools.count(first), lines)
+
+
+def run_batch(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1, first_line: int = 1,
+              chunk_lines: int = CHUNK_LINES, window: int | None = None) -> Iterator[LineResult]:
+    """Evaluate every line, yielding results in input order as soon as they are ready.
+
+    `lines` is consumed lazily: at most `window` chunks of `chunk_lines` lines (default
+    4 per worker) are read ahead of the results yielded, so memory does not grow with the
+    input. `jobs=1` evaluates in this process; `jobs>1` in that many worker processes.
+    """
+    numbered = number_lines(lines, first_line)
+    if jobs <= 1:
+        evaluate = LineEvaluator(Engine.for_kb(kb))
+        for number, raw in numbered:
+            yield evaluate(number, raw)
+        return
+    yield from _run_pool(numbered, kb, jobs, chunk_lines, window or 4 * jobs)
+
+
+def _chunks(numbered: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    while chunk := list(islice(numbered, size)):
+        yield chunk
+
+
+def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: int,
+              chunk_lines: int, window: int) -> Iterator[LineResult]:
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
+                               initargs=(str(kb.root.resolve()), kb.fingerprint))
+    pending: deque[Future[list[LineResult]]] = deque()
+    finished = False
+    try:
+        for chunk in _chunks(numbered, chunk_lines):
+            pending.append(pool.submit(_worker_run, chunk))
+            if len(pending) >= window:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+        finished = True
+    except BrokenProcessPool as exc:
+        raise BatchAborted("a worker process died or could not load the knowledge base; the run "
+                           "stopped after the lines already written") from exc
+    finally:
+        pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+_worker_evaluator: LineEvaluator | None = None
+
+
+def _worker_start(root: str, fingerprint: str) -> None:
+    """Worker initializer: load, verify and compile the knowledge base once per process."""
+    global _worker_evaluator
+    kb = load_knowledge_base(Path(root))
+    if kb.fingerprint != fingerprint:
+        raise BatchAborted(f"the knowledge base in {root} changed while the run started")
+    _worker_evaluator = LineEvaluator(Engine.for_kb(kb))
+
+
+def _worker_run(chunk: list[tuple[int, bytes]]) -> list[LineResult]:
+    assert _worker_evaluator is not None, "worker started without its knowledge base"
+    return [_worker_evaluator(number, raw) for number, raw in chunk]
+
+
+def summarize(results: Iterable[LineResult], summary: PopulationSummary) -> Iterator[LineResult]:
+    """Pass results through, adding each to `summary` on the way."""
+    for result in results:
+        summary.add(result)
+        yield result
+
+
+def write_results(results: Iterable[LineResult], out: IO[bytes]) -> None:
+    """Write the output lines, one per non-blank input line, newline-terminated."""
+    for result in results:
+        if result.output:
+            out.write(result.output + b"\n")
+
+
+__all__ = [
+    "EVALUATION_FAILED", "INVALID_CASE", "INVALID_ID", "INVALID_JSON", "NOT_AN_OBJECT",
+    "BatchAborted", "CodeCount", "LineEvaluator", "LineResult", "PopulationSummary", "answer_json",
+    "number_lines", "read_lines", "run_batch", "summarize", "write_results",
+]
