@@ -6,7 +6,8 @@ split into boolean fields, conclusions joined as separate facts) and assembles i
 trees directly with the Kleene logic of `guidekb.engine.semantics.logic` and runs the rules
 to a fixpoint in the plainest way, re-evaluating every rule until nothing changes. If the two
 ever disagree on a case, one of them has a bug, and the compiler is by far the likelier
-culprit.
+culprit. What it shares with the engine is the *definition* of the verdict over the rules
+that fired (`guidekb.engine.semantics.verdict`), not the way the rules are made to fire.
 
 The fixpoint is unique because conclusions are only ever added and only ever tested
 positively (the loader rejects negated or `unknown` tests of derived facts): firing order
@@ -15,12 +16,12 @@ cannot change the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.semantics.logic import evaluate
+from guidekb.engine.semantics.verdict import verdict
 
 
 @dataclass(frozen=True)
@@ -46,20 +47,11 @@ def reference_evaluate(kb: KnowledgeBase, case: dict[str, Any]) -> ReferenceAnsw
                 derived.update(rule.then.derive)
                 changed = True
     in_order = [rule for rule in kb.rules if rule.id in fired]
-    forbidden = _unique(p.code for rule in in_order for p in rule.then.forbid)
-    proposed = _unique(code for rule in in_order for code in rule.then.recommend)
+    decided = verdict(in_order)
     return ReferenceAnswer(
         fired=[rule.id for rule in in_order],
         derived=sorted(derived),
-        recommended=[code for code in proposed if code not in forbidden],
-        forbidden=forbidden,
-        proposed=proposed,
+        recommended=list(decided.recommended),
+        forbidden=list(decided.forbidden),
+        proposed=list(decided.proposed),
     )
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen

@@ -18,8 +18,9 @@ symbolic case:
   engine's forward chaining reaches the least fixpoint, which is that disjunction read in
   dependency order (memoised recursion below);
 * a code is *proposed* when a rule recommending it fires, *forbidden* when a rule forbidding
-  it fires, and *recommended* when proposed and not forbidden (a prohibition beats a
-  recommendation, as in `guidekb.engine.runtime.assembly.build_answer`).
+  it fires, and *recommended* and *in conflict* as `guidekb.engine.semantics.verdict` defines
+  them for every backend (a prohibition beats a recommendation), instantiated with z3's
+  `And`/`Not`.
 
 The encoding is exact, not an abstraction: integers range over their whole declared domain,
 so a z3 model is a valid case and every valid case is a model. `docs/proof.md` gives the
@@ -46,8 +47,13 @@ from guidekb.engine.format.models import (
     Not,
     Unknown,
 )
+from guidekb.engine.semantics import verdict
 
 Pair = tuple[Any, Any]  # (is_true, is_false), both z3 Bool expressions
+
+
+# The verdict's boolean operations over z3 formulas.
+Z3_OPS: verdict.BoolOps[Any] = verdict.BoolOps(and_=lambda a, b: z3.And(a, b), not_=z3.Not)
 
 
 class UnsupportedCondition(ValueError):
@@ -251,12 +257,12 @@ class SymbolicKB:
         return _or(self.fired(r) for r in self._forbidders.get(code, []))
 
     def recommended(self, code: str) -> Any:
-        """The answer recommends the code: proposed and not forbidden."""
-        return z3.And(self.proposed(code), z3.Not(self.forbidden(code)))
+        """The answer recommends the code: the verdict's rule, over z3 formulas."""
+        return verdict.recommended(self.proposed(code), self.forbidden(code), Z3_OPS)
 
     def conflict(self, code: str) -> Any:
         """The code is both proposed and forbidden (the answer lists a conflict)."""
-        return z3.And(self.proposed(code), self.forbidden(code))
+        return verdict.conflicted(self.proposed(code), self.forbidden(code), Z3_OPS)
 
     def recommenders(self, code: str) -> list[str]:
         return list(self._recommenders.get(code, []))

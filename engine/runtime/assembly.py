@@ -1,5 +1,6 @@
-"""Assemble the explained answer from what fired: verdicts, chains back to the case facts,
-and the source passages of every rule on the way. Deterministic whatever order rules fired in.
+"""Assemble the explained answer from what fired: the verdict (`guidekb.engine.semantics.verdict`:
+a prohibition beats a recommendation, conflicts listed), chains back to the case facts, and the
+source passages of every rule on the way. Deterministic whatever order rules fired in.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from guidekb.engine.runtime.answer import (
     Step,
     show_value,
 )
+from guidekb.engine.semantics.verdict import verdict
 
 
 def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
@@ -30,29 +32,22 @@ def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
     fired_rules = sorted(set(fired), key=index.order.__getitem__)
     chains = _Chains(index, case, derived_by)
 
-    recommended: dict[str, list[str]] = {}
-    forbidden: dict[str, list[tuple[str, str]]] = {}
-    for rule_id in fired_rules:
-        rule = kb.rule(rule_id)
-        for code in rule.then.recommend:
-            recommended.setdefault(code, []).append(rule_id)
-        for prohibition in rule.then.forbid:
-            forbidden.setdefault(prohibition.code, []).append((rule_id, prohibition.reason))
+    decided = verdict(kb.rule(rule_id) for rule_id in fired_rules)
 
     recommendations = [
         Recommendation(code=code, text=kb.outcomes[code].text, rule=rules[0],
                        because=chains.because(rules[0]), provenance=index.passages[rules[0]],
-                       also_by=rules[1:], chain=chains.steps(rules[0]), details=index.details[code])
-        for code, rules in recommended.items() if code not in forbidden
+                       also_by=list(rules[1:]), chain=chains.steps(rules[0]), details=index.details[code])
+        for code, rules in decided.recommended.items()
     ]
     prohibitions = [
-        Prohibition(code=code, text=kb.outcomes[code].text, reason=entries[0][1], rule=entries[0][0],
-                    because=chains.because(entries[0][0]), provenance=index.passages[entries[0][0]],
-                    also_by=[r for r, _ in entries[1:]], chain=chains.steps(entries[0][0]))
-        for code, entries in forbidden.items()
+        Prohibition(code=code, text=kb.outcomes[code].text, reason=bans[0][1], rule=bans[0][0],
+                    because=chains.because(bans[0][0]), provenance=index.passages[bans[0][0]],
+                    also_by=[r for r, _ in bans[1:]], chain=chains.steps(bans[0][0]))
+        for code, bans in decided.forbidden.items()
     ]
-    conflicts = [Conflict(code=code, recommended_by=recommended[code][0], forbidden_by=entries[0][0])
-                 for code, entries in forbidden.items() if code in recommended]
+    conflicts = [Conflict(code=code, recommended_by=by, forbidden_by=against)
+                 for code, (by, against) in decided.conflicts.items()]
     derived = [Derivation(fact=name, value=True, rule=rule_id, because=chains.because(rule_id),
                           provenance=index.passages[rule_id])
                for name, rule_id in sorted(derived_by.items(), key=lambda kv: index.order[kv[1]])]

@@ -26,6 +26,7 @@ from guidekb.engine.format.models import (
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.semantics.logic import Truth, evaluate
+from guidekb.engine.semantics.verdict import verdict
 
 
 @dataclass
@@ -71,11 +72,7 @@ def explain(kb: KnowledgeBase, case: dict[str, Any], code: str) -> Explanation:
             traces.append(tracer.trace(rule.id, "recommends"))
         if any(p.code == code for p in rule.then.forbid):
             traces.append(tracer.trace(rule.id, "forbids"))
-    recommended = code in answer.recommended_codes()
-    forbidden = code in answer.forbidden_codes()
-    conflict = any(c.code == code for c in answer.conflicts)
-    status = ("recommended but forbidden" if conflict else "forbidden" if forbidden
-              else "recommended" if recommended else "not recommended")
+    status = verdict(r for r in kb.rules if r.id in fired).status(code)
     return Explanation(code, status, answer, traces)
 
 
