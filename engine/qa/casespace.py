@@ -15,22 +15,15 @@ from typing import Any
 from guidekb.engine.format.conditions import facts_read, leaves
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Compare, Condition
-from guidekb.engine.qa.invariants import Invariant, codes_mentioned
+from guidekb.engine.qa.invariants import Invariant, codes_mentioned, facts_mentioned
 
 
 def cone_of_influence(kb: KnowledgeBase, inv: Invariant) -> set[str]:
     """The case facts that can change whether the invariant holds: those its condition reads,
     plus those read by every rule that can produce (through any chain of conclusions) a code
     or conclusion the invariant looks at. Facts outside the cone cannot affect the verdict."""
-    codes = codes_mentioned(inv)
-    if not codes or (inv.monotone is not None and inv.monotone.codes is None):
-        codes = set(kb.outcomes)
-    wanted = set(codes)
-    reads: set[str] = set()
-    if inv.condition is not None:
-        reads |= facts_read(inv.condition)
-    if inv.monotone is not None:
-        reads.add(inv.monotone.fact)
+    wanted = codes_mentioned(inv) or set(kb.outcomes)  # a kind naming no code watches them all
+    reads = set(facts_mentioned(inv))
     relevant: set[str] = set()
     frontier = {f for f in reads if f in kb.derived_facts}
     changed = True

@@ -42,28 +42,7 @@ def expectations_for(inv: Invariant, case: dict[str, Any], answer: Answer,
                      evaluate: Callable[[dict[str, Any]], Answer]) -> Expectations:
     """What a scenario pinning this invariant on this case must expect: it fails on the
     knowledge base that violates the invariant and passes once the violation is fixed."""
-    if inv.never_recommend is not None:
-        return Expectations(not_recommended=inv.never_recommend.all_codes)
-    if inv.always_forbid is not None:
-        return Expectations(forbidden=inv.always_forbid.all_codes)
-    if inv.requires is not None:
-        return Expectations(recommended=[inv.requires.also])
-    if inv.never_both is not None:
-        both = [c for c in inv.never_both.codes if c in answer.recommended_codes()]
-        return Expectations(not_recommended=both[1:] or inv.never_both.codes[1:])
-    if inv.monotone is not None:
-        fact = inv.monotone.fact
-        before = evaluate({k: v for k, v in case.items() if k != fact}).forbidden_codes()
-        watched = inv.monotone.codes if inv.monotone.codes is not None else before
-        lost = [c for c in before if c in watched and c not in answer.forbidden_codes()]
-        return Expectations(forbidden=lost)
-    if inv.no_recommendation_forbidden is not None:
-        # Scenarios cannot say "no rule proposes X". The nearest expectation that fails now
-        # is "X not forbidden"; when the right fix is to narrow the recommending rule rather
-        # than the prohibition, the reviewer turns it into `forbidden: [X]` (docs/proof.md).
-        codes = sorted({c.code for c in answer.conflicts})
-        return Expectations(not_forbidden=codes)
-    return Expectations()  # a missing quote is not an answer: the description says what to fix
+    return inv.definition.expectations(inv.spec, case, answer, evaluate)
 
 
 def scenario_yaml(scenario: Scenario) -> str:
@@ -83,9 +62,7 @@ def counterexample(kb: KnowledgeBase, inv: Invariant, case: dict[str, Any],
     answer = engine.evaluate(case)
     expect = expectations_for(inv, case, answer, engine.evaluate)
     what = problem or "the solver found a violation the engine does not confirm"
-    description = f"Counterexample to invariant {inv.id}: {what}."
-    if inv.recommendations_have_provenance is not None:
-        description += " No expectation can state a missing quote: give the rule its provenance."
+    description = f"Counterexample to invariant {inv.id}: {what}.{inv.definition.scenario_note(inv.spec)}"
     return Counterexample(case, problem, Scenario(description=description, case=case, expect=expect))
 
 

@@ -27,7 +27,6 @@ from guidekb.engine.format.validation import KNOWN_KEYS, validate
 from guidekb.engine.format.yamlsource import load_yaml
 from guidekb.engine.qa.invariants import Invariant, load_invariants_located
 from guidekb.engine.qa.proof import Prover
-from guidekb.engine.qa.symbolic import SymbolicKB
 from guidekb.engine.runtime.evaluation import Engine
 
 LINT_FILE = "lint.yaml"
@@ -306,28 +305,7 @@ class _Linter:
         return found
 
     def _vacuous_reason(self, inv: Invariant) -> str | None:
-        sym = self.sym
-        if inv.condition is not None:
-            return None if self.possible(sym.holds(inv.condition)) else "no case satisfies its 'when'"
-        if inv.requires is not None:
-            code = inv.requires.code
-            return None if self.possible(sym.recommended(code)) else f"'{code}' is never recommended"
-        if inv.never_both is not None:
-            never = [c for c in inv.never_both.codes if not self.possible(sym.recommended(c))]
-            if len(inv.never_both.codes) - len(never) >= 2:
-                return None
-            return f"{', '.join(never)} {'is' if len(never) == 1 else 'are'} never recommended"
-        if inv.monotone is not None:
-            fact = inv.monotone.fact
-            learnt = SymbolicKB(self.kb, tag="learnt:", shared=sym, differ={fact})
-            watched = inv.monotone.codes if inv.monotone.codes is not None else list(self.kb.outcomes)
-            changes = [z3.Xor(sym.forbidden(c), learnt.forbidden(c)) for c in watched]
-            change = z3.Or(*changes) if len(changes) > 1 else (changes[0] if changes else z3.BoolVal(False))
-            if z3.is_false(z3.simplify(change)) or not self.possible(
-                    z3.Not(sym.vars[fact].present), learnt.vars[fact].present, change,
-                    *learnt.vars[fact].domain()):
-                return f"learning '{fact}' never changes a prohibition"
-        return None
+        return inv.definition.vacuous(inv.spec, self.sym, self.possible)
 
 
 def _contained(rule: Rule, other: Rule) -> bool:

@@ -1,7 +1,8 @@
 """Prove or refute a knowledge base's invariants for every possible case.
 
 Each invariant becomes the question "is there a case that violates it?", asked of z3 over the
-exact symbolic encoding of `guidekb.engine.qa.symbolic`. UNSAT is a proof for all cases, unknown facts
+exact symbolic encoding of `guidekb.engine.qa.symbolic` (each kind states its own violation:
+`guidekb.engine.qa.invariant_kinds`). UNSAT is a proof for all cases, unknown facts
 included; SAT gives a concrete case, which is minimised (fewest known facts, so a reviewer
 reads only what matters), validated against the vocabulary and replayed through the real
 durable_rules engine with the same `guidekb.engine.qa.invariants.check_case` the property tests use. A
@@ -15,7 +16,6 @@ cases (`guidekb check --prove` does so on every run, for whatever knowledge base
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,67 +40,6 @@ class ProofResult:
     seconds: float
     cone: list[str] = field(default_factory=list)  # case facts that can influence it
     counterexample: Counterexample | None = None
-
-
-# --- the violation of each kind of invariant, as a formula ------------------------------------
-
-
-@dataclass
-class _Goal:
-    """`formula` is satisfiable exactly when some case violates the invariant; `sym` is the
-    copy of the case the counterexample is read from (monotone invariants have two)."""
-
-    formula: Any
-    sym: SymbolicKB
-    domain: list[Any]
-    method: str
-
-
-def _violation(inv: Invariant, sym: SymbolicKB) -> _Goal:
-    kb = sym.kb
-    domain = sym.domain()
-    spec = inv.never_recommend or inv.always_forbid
-    if spec is not None:
-        premise = sym.holds(spec.when)
-        if inv.never_recommend is not None:
-            bad = _any(sym.recommended(c) for c in spec.all_codes)
-        else:
-            bad = _any(z3.Not(sym.forbidden(c)) for c in spec.all_codes)
-        return _Goal(z3.And(premise, bad), sym, domain, "solver")
-    if inv.requires is not None:
-        x, y = inv.requires.code, inv.requires.also
-        return _Goal(z3.And(sym.recommended(x), z3.Not(sym.recommended(y))), sym, domain, "solver")
-    if inv.never_both is not None:
-        codes = inv.never_both.codes
-        pairs = [z3.And(sym.recommended(a), sym.recommended(b))
-                 for i, a in enumerate(codes) for b in codes[i + 1:]]
-        return _Goal(_any(pairs), sym, domain, "solver")
-    if inv.monotone is not None:
-        fact = inv.monotone.fact
-        learnt = SymbolicKB(kb, tag="learnt:", shared=sym, differ={fact})
-        watched = inv.monotone.codes if inv.monotone.codes is not None else list(kb.outcomes)
-        lost = _any(z3.And(sym.forbidden(c), z3.Not(learnt.forbidden(c))) for c in watched)
-        formula = z3.And(z3.Not(sym.vars[fact].present), learnt.vars[fact].present, lost)
-        return _Goal(formula, learnt, domain + learnt.vars[fact].domain(),
-                     "solver, two copies of the case")
-    if inv.no_recommendation_forbidden is not None:
-        return _Goal(_any(sym.conflict(c) for c in kb.outcomes), sym, domain, "solver")
-    # recommendations_have_provenance: the answer cites the first fired recommender (KB order).
-    bare = {r.id for r in kb.rules if not any(p.quote for p in r.provenance)}
-    cases = []
-    for code in kb.outcomes:
-        before: list[Any] = []
-        for rule_id in sym.recommenders(code):
-            if rule_id in bare:
-                cases.append(z3.And(sym.recommended(code), sym.fired(rule_id), *map(z3.Not, before)))
-            before.append(sym.fired(rule_id))
-    method = "solver" if bare else "static: every recommending rule cites a verified quote"
-    return _Goal(_any(cases), sym, domain, method)
-
-
-def _any(parts: Iterator[Any] | list[Any]) -> Any:
-    items = list(parts)
-    return z3.Or(*items) if len(items) > 1 else (items[0] if items else z3.BoolVal(False))
 
 
 # --- solving ----------------------------------------------------------------------------------
@@ -148,7 +87,7 @@ def prove(kb: KnowledgeBase, inv: Invariant, prover: Prover | None = None,
     """Prove the invariant for every case, or refute it with a replayed counterexample."""
     prover = prover or Prover(kb)
     start, calls = time.perf_counter(), prover.calls
-    goal = _violation(inv, prover.sym)
+    goal = inv.definition.violation(inv.spec, prover.sym)
     cone = sorted(cone_of_influence(kb, inv))
 
     def done(status: Status, found: Counterexample | None = None) -> ProofResult:

@@ -204,27 +204,6 @@ def invariant_cases(kb: KnowledgeBase, inv: Invariant) -> st.SearchStrategy[dict
 
 def aims(kb: KnowledgeBase, inv: Invariant) -> list[Condition]:
     """Conditions under which the invariant has something to check: its own `when`; for the
-    others, that a rule producing the codes it talks about fires."""
-    def recommending(code: str) -> list[Condition]:
-        return [r.when for r in kb.rules if code in r.then.recommend]
-
-    def forbidding(code: str | None) -> list[Condition]:
-        return [r.when for r in kb.rules if any(code in (None, p.code) for p in r.then.forbid)]
-
-    def either(conds: list[Condition]) -> list[Condition]:
-        return [AnyOf(any=conds)] if conds else []
-
-    if inv.condition is not None:
-        return [inv.condition]
-    if inv.requires is not None:
-        return either(recommending(inv.requires.code))
-    if inv.never_both is not None:
-        parts = [AnyOf(any=recommending(c)) for c in inv.never_both.codes if recommending(c)]
-        return [AllOf(all=parts)] if len(parts) > 1 else []
-    if inv.monotone is not None:
-        watched: list[str | None] = [*inv.monotone.codes] if inv.monotone.codes else [None]
-        return either([w for c in watched for w in forbidding(c)])
-    if inv.no_recommendation_forbidden is not None:
-        return either([AllOf(all=[AnyOf(any=recommending(c)), AnyOf(any=forbidding(c))])
-                       for c in kb.outcomes if recommending(c) and forbidding(c)])
-    return either([w for c in kb.outcomes for w in recommending(c)])
+    others, that a rule producing the codes it talks about fires (each kind says which:
+    `guidekb.engine.qa.invariant_kinds`)."""
+    return inv.definition.aims(inv.spec, kb)
