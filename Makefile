@@ -1,18 +1,26 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3.11
+# Python 3.11 or 3.12 (durable-rules does not load on 3.13): python3.11 if it runs, else python3.12.
+FIND_PYTHON := bash scripts/find-python.sh
+ifndef PYTHON
+PYTHON := $(shell $(FIND_PYTHON) 3.11 || $(FIND_PYTHON) 3.12 || echo python3.11)
+endif
+# `make test` runs the suite a second time on Python 3.12, in its own venv, when it is installed.
+PYTHON312 := $(shell $(FIND_PYTHON) 3.12)
+VENV312   := .venv-3.12
+STAMP312  := $(VENV312)/.installed
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KB     := knowledge/hsv-resistance
 OUT    := out
 
-.PHONY: setup demo test lint bench thorough clean system-deps
+.PHONY: setup demo test test-3.12 lint bench thorough clean system-deps
 
 setup: $(STAMP) system-deps
 
 # The venv is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c "" >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11 (or 3.12)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -32,6 +40,24 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+	@$(MAKE) --no-print-directory test-3.12
+
+# The suite again on Python 3.12 (ruff and mypy ran above, once). Skipped, without failing,
+# where Python 3.12 is not installed or .venv already is 3.12.
+test-3.12:
+	@if [ -z "$(PYTHON312)" ]; then \
+	    echo "skipped: python3.12 not found (the suite ran on $$($(BIN)/python -V) only)"; \
+	elif [ "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2] == (3, 12))')" = True ]; then \
+	    echo "skipped: the suite already ran on Python 3.12 (.venv)"; \
+	else \
+	    $(MAKE) --no-print-directory $(STAMP312) && echo "$(VENV312)/bin/pytest -n 2 -q" && $(VENV312)/bin/pytest -n 2 -q; \
+	fi
+
+$(STAMP312): pyproject.toml
+	$(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/pip install --quiet --upgrade pip
+	$(VENV312)/bin/pip install --quiet -e '.[dev]'
+	@touch $(STAMP312)
 
 thorough: setup
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -n 2 -q
@@ -40,4 +66,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV312) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
