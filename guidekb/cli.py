@@ -1,39 +1,49 @@
-"""The `guidekb` command. Each module of `guidekb.commands` registers its own subcommands,
-so adding a command never means editing this file."""
+"""The `guidekb` command's entry point: every run ends with a documented exit status
+(guidekb.exits: 0 success, 1 a finding, 2 invalid input or usage, 3 internal error,
+130 interrupted) and never with a traceback.
+
+Only the standard library is imported when this module loads: the commands, and the rule
+engine under them, are imported inside `main`, so that Ctrl-C while they load, or an
+installation too broken to load them, still ends with one line and an exit status. The Typer
+application is `guidekb.app.app`, also reachable here as `guidekb.cli.app` (loaded on first use).
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import signal
 import sys
+from typing import Any
 
-import typer
-
-from guidekb import commands
-from guidekb.console import err_console
-from guidekb.engine.errors import ProblemsError
-
-app = typer.Typer(
-    name="guidekb",
-    help="Clinical-guideline knowledge bases: validate, run cases, explain, test, draw.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-    module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
-    module.register(app)
+from guidekb.exits import INTERRUPTED, report
 
 
 def main() -> None:
-    """Entry point: user errors print their problems and exit 2, never a traceback."""
+    """Run the `guidekb` command and exit with its status."""
     try:
-        app()
-    except ProblemsError as exc:
-        for problem in exc.problems:
-            err_console.print(problem.render(), markup=False, highlight=False)
-        count = len(exc.problems)
-        err_console.print(f"{count} problem{'s' if count != 1 else ''} found in the {exc.what}.",
-                          markup=False, highlight=False)
-        sys.exit(2)
+        from guidekb.app import app
+
+        app(prog_name="guidekb")
+    except SystemExit as done:
+        if done.code == INTERRUPTED:
+            _stop_on_next_interrupt()
+        raise
+    except BaseException as exc:  # outside any command: importing guidekb, or Typer itself
+        code = report(exc)
+        if code == INTERRUPTED:
+            _stop_on_next_interrupt()
+        sys.exit(code)
+
+
+def _stop_on_next_interrupt() -> None:
+    """A second Ctrl-C while Python shuts down ends the process at once, without a traceback
+    from the interpreter's own clean-up."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def __getattr__(name: str) -> Any:
+    """`from guidekb.cli import app` without importing every command when this module loads."""
+    if name == "app":
+        from guidekb.app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,57 @@
-"""The two consoles every command prints to: answers on stdout, problems on stderr.
+"""The two consoles every command prints to (answers on stdout, problems on stderr), and the
+one way data reaches them.
 
-Problems are never wrapped: `file:line:col: message` must stay on one line for editors and CI
-logs that parse it, whatever the terminal width.
+Data -- anything from a knowledge base, a case file, a file name or a command-line argument --
+is printed through `shown` (inside Rich markup) or `plain` (without markup): its control, bidi
+and zero-width characters appear as escapes (`\\x1b`, `\\u202e`, see
+guidekb.engine.format.inert) and its brackets are never Rich markup. Emoji codes are off: in
+`c.yaml:100:16:` the `:100:` is a location, not an emoji.
+
+Nothing is hard-wrapped unless a person is reading a terminal: piped into a file, an editor or
+a CI log, `file:line:col: message` and quoted passages stay on one line whatever the width.
+Problems on stderr are never wrapped at all.
 """
 
-from rich.console import Console
+from __future__ import annotations
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+from rich.console import Console
+from rich.markup import escape
+
+from guidekb.engine.format.inert import inert, inert_lines
+
+# Piped, lines are as long as their content: "no width" for Rich, which needs a number.
+PIPED_WIDTH = 1_000_000
+
+
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=stderr)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
+
+
+def shown(value: object) -> str:
+    """`value` as text to put inside a Rich markup string: inert, and never markup."""
+    return escape(inert(str(value)))
+
+
+def shown_lines(text: str) -> str:
+    """Like `shown`, for text guidekb laid out on several lines itself (a finding and its
+    indented hint): its own line breaks are kept, everything else is made inert."""
+    return escape(inert_lines(text))
+
+
+def plain(text: str) -> str:
+    """Text guidekb laid out itself around data (a rendered problem and its hint lines), for
+    printing with `markup=False`: its own line breaks kept, everything else made inert."""
+    return inert_lines(text)
+
+
+def error(message: str) -> None:
+    """One `error: ...` line (hint lines indented below it) on stderr. `message` is plain
+    text, data included: it is made inert here, never read as markup."""
+    err_console.print(f"error: {plain(message)}", markup=False)

@@ -2,7 +2,8 @@
 
 Markdown and HTML are self-contained: each statement links to the rules that encode it,
 listed (with their location and quotes) at the end of the same document. Every piece of
-knowledge-base or source text is escaped for the format it lands in.
+knowledge-base or source text is escaped for the format it lands in, after its control, bidi
+and zero-width characters are made visible escapes (guidekb.engine.format.inert).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import html
 import re
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from guidekb.console import shown
+from guidekb.engine.format.inert import inert
 from guidekb.engine.qa.source_coverage import SourceCoverage, StatementCoverage
 
 _STATUS_STYLE = {"encoded": "green", "context": "dim", "missing": "bold red"}
@@ -48,29 +50,30 @@ def print_table(console: Console, report: SourceCoverage, show_all: bool = True)
         if not show_all:
             rows = [r for r in rows if r.status == "missing"]
         table = Table("line", "section", "statement", "status", "rules / reason",
-                      title=escape(f"{source_id} ({document.date})"), show_lines=False)
+                      title=shown(f"{source_id} ({document.date})"), show_lines=False)
         for row in rows:
             style = _STATUS_STYLE[row.status]
             detail = ", ".join(row.rules) if row.rules else row.reason
-            table.add_row(str(row.statement.line), escape(row.statement.section),
-                          escape(row.statement.text + _refs(row)),
-                          f"[{style}]{row.status}[/{style}]", escape(detail))
+            table.add_row(str(row.statement.line), shown(row.statement.section),
+                          shown(row.statement.text + _refs(row)),
+                          f"[{style}]{row.status}[/{style}]", shown(detail))
         if rows:
             console.print(table)
     for note in report.stale_notes:
         console.print(f"[yellow]note[/yellow]: context.yaml line {note.line} marks a statement "
                       f"that rules now encode (line {note.statement.line} of "
-                      f"{escape(note.statement.source)}); the note can go")
+                      f"{shown(note.statement.source)}); the note can go")
     colour = "red" if report.missing else "green"
-    console.print(f"[{colour}]{escape(summary_line(report))}[/{colour}]")
+    console.print(f"[{colour}]{shown(summary_line(report))}[/{colour}]")
 
 
 # --- Markdown -------------------------------------------------------------------------------
 
 
 def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no raw HTML, no line breaks."""
-    text = html.escape(text, quote=False)
+    """Text safe inside a Markdown table cell: no pipes, no raw HTML, no line breaks, no
+    control or invisible characters (shown as escapes, whose backslash is then escaped)."""
+    text = html.escape(inert(" ".join(text.split())), quote=False)
     for char in "\\|*_`[]":
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())
@@ -119,7 +122,7 @@ blockquote { margin: .3rem 0 .3rem 1rem; color: #333; }
 
 
 def _h(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(inert(text), quote=True)
 
 
 def to_html(report: SourceCoverage) -> str:

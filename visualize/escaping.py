@@ -4,7 +4,10 @@ Rule titles, outcome texts, fact questions and source quotes are written by auth
 never become markup: a title holding `<script>`, quotes, braces, backslashes or a newline is
 shown as written in DOT, SVG, HTML and Mermaid. Every renderer passes all KB text through one
 of these functions and nothing else. Line breaks inside KB text become spaces: layout breaks
-are added by the renderers only, after escaping.
+are added by the renderers only, after escaping. Control, bidi and zero-width characters are
+shown as escapes (`\\x1b`, `\\u202e`) by the same function the terminal uses
+(guidekb.engine.format.inert): an entity would still be obeyed by the browser or the viewer,
+and XML forbids most controls even as entities.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import textwrap
 
 import graphviz
 
+from guidekb.engine.format.inert import inert
+
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def one_line(text: str) -> str:
-    """Collapse newlines, tabs and runs of spaces; drop control characters."""
-    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+    """Collapse newlines, tabs and runs of spaces; show any other control or invisible
+    character as its escape."""
+    return inert(_SPACE.sub(" ", text).strip())
 
 
 def wrap(text: str, width: int) -> list[str]:

@@ -1,14 +1,17 @@
 """Both views in every format, for the CLI and for `make demo`.
 
 `chart(kb, view, fmt, focus)` returns the bytes of one file; `write_all(kb, folder)` writes
-every view in every format (and one decision chart per code, for slides and handouts).
+every view in every format (and one decision chart per code, for slides and handouts), safely:
+see guidekb.visualize.output_files.
 Without the graphviz `dot` program, DOT and Mermaid are still written and the formats that
 need `dot` are reported as skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import graphviz
@@ -21,6 +24,7 @@ from guidekb.visualize.graph import knowledge_graph, leading_to
 from guidekb.visualize.html import html_page
 from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, rules_mermaid
 from guidekb.visualize.ordering import compact_diagram
+from guidekb.visualize.output_files import OutputFolder
 
 VIEWS = ("decisions", "rules")
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")
@@ -87,27 +91,40 @@ class Written:
     skipped: list[str] = field(default_factory=list)  # formats not written: no `dot` program
 
 
-def write_all(kb: KnowledgeBase, folder: Path, per_code: bool = True) -> Written:
+def write_all(kb: KnowledgeBase, folder: Path, per_code: bool = True, force: bool = False) -> Written:
     """Both views in every format into `folder`, plus (with `per_code`) one decision chart per
-    code as SVG and PNG in `folder/by-code/`. Formats needing `dot` are skipped without it."""
-    folder.mkdir(parents=True, exist_ok=True)
+    code as SVG and PNG in `folder/by-code/`. Formats needing `dot` are skipped without it.
+
+    Written as a set by guidekb.visualize.output_files: every target is checked before
+    anything is written (a symlink, or a file guidekb did not write, unless `force`, is
+    refused), each file is replaced atomically, and the folder is marked INCOMPLETE until the
+    last file is written."""
     result = Written()
     formats = [f for f in FORMATS if f not in NEEDS_DOT or dot_available()]
     result.skipped = [f for f in FORMATS if f not in formats]
-    for view in VIEWS:
-        for fmt in formats:
-            path = folder / f"{view}.{EXTENSIONS[fmt]}"
-            path.write_bytes(chart(kb, view, fmt))
-            result.files.append(path)
-    if per_code and dot_available():
-        codes_folder = folder / "by-code"
-        codes_folder.mkdir(exist_ok=True)
-        acted = {c for r in kb.rules for c in [*r.then.recommend, *(p.code for p in r.then.forbid)]}
-        for code in kb.outcomes:
-            if code in acted:
-                graph = diagram_graph(compact_diagram(kb, code))
-                for fmt in ("svg", "png"):
-                    path = codes_folder / f"{code}.{fmt}"
-                    path.write_bytes(render(graph, fmt))
-                    result.files.append(path)
+    plan = _plan(kb, formats, per_code and dot_available())
+    with OutputFolder(folder, force=force) as out:
+        out.begin_set(name for name, _ in plan)
+        for name, make in plan:
+            result.files.append(out.write(name, make()))
+        out.end_set()
     return result
+
+
+def _plan(kb: KnowledgeBase, formats: list[str], per_code: bool) -> list[tuple[str, Callable[[], bytes]]]:
+    """The files of `write_all`, each a name and how to make its bytes (made one at a time,
+    after every name has been checked)."""
+    plan: list[tuple[str, Callable[[], bytes]]] = [
+        (f"{view}.{EXTENSIONS[fmt]}", partial(chart, kb, view, fmt)) for view in VIEWS for fmt in formats]
+    if per_code:
+        acted = {c for r in kb.rules for c in [*r.then.recommend, *(p.code for p in r.then.forbid)]}
+        graphs: dict[str, graphviz.Digraph] = {}
+
+        def code_chart(code: str, fmt: str) -> bytes:
+            if code not in graphs:
+                graphs[code] = diagram_graph(compact_diagram(kb, code))
+            return render(graphs[code], fmt)
+
+        plan += [(f"by-code/{code}.{fmt}", partial(code_chart, code, fmt))
+                 for code in kb.outcomes if code in acted for fmt in ("svg", "png")]
+    return plan

@@ -15,10 +15,10 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from guidekb.console import console, err_console
+from guidekb.console import shown as escape  # data is made inert, not only markup-escaped
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.qa.casespace import sample_cases, space_size
 from guidekb.engine.qa.counterexamples import Counterexample, counterexample, shrink

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.tree import Tree
 
-from guidekb.console import console, err_console
+from guidekb.console import console, error, shown
 from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.suggest import did_you_mean
 from guidekb.engine.runtime.explanation import ConditionNode, Explanation, RuleTrace, explain
@@ -27,8 +26,7 @@ def explain_command(
     """Why CODE was recommended or forbidden for CASE, or which conditions stopped it."""
     knowledge = load(kb)
     if code not in knowledge.outcomes:
-        err_console.print(f"error: unknown code '{escape(code)}' in {escape(knowledge.id)}; "
-                          f"{escape(did_you_mean(code, knowledge.outcomes, 'codes'))}")
+        error(f"unknown code '{code}' in {knowledge.id}; {did_you_mean(code, knowledge.outcomes, 'codes')}")
         raise typer.Exit(2)
     result = explain(knowledge, load_case(case, knowledge), code)
     print_explanation(result)
@@ -36,7 +34,7 @@ def explain_command(
 
 def print_explanation(result: Explanation) -> None:
     colour = {"recommended": "green", "not recommended": "yellow"}.get(result.status, "red")
-    console.print(f"[bold]{escape(result.code)}[/bold]: [{colour}]{result.status}[/{colour}]")
+    console.print(f"[bold]{shown(result.code)}[/bold]: [{colour}]{result.status}[/{colour}]")
     if not result.rules:
         console.print("  no rule recommends or forbids this code")
     for trace in result.rules:
@@ -47,18 +45,18 @@ def print_explanation(result: Explanation) -> None:
 
 def _rule_tree(trace: RuleTrace) -> Tree:
     verdict = "[green]fired[/green]" if trace.fired else "[yellow]did not fire[/yellow]"
-    tree = Tree(f"rule [cyan]{escape(trace.rule)}[/cyan] ({escape(trace.effect)}): {verdict} — "
-                f"{escape(trace.title)}")
+    tree = Tree(f"rule [cyan]{shown(trace.rule)}[/cyan] ({shown(trace.effect)}): {verdict} — "
+                f"{shown(trace.title)}")
     _add(tree, trace.condition)
     return tree
 
 
 def _add(tree: Tree, node: ConditionNode) -> None:
-    branch = tree.add(f"{escape(node.text)}: {_VALUE[node.value]}")
+    branch = tree.add(f"{shown(node.text)}: {_VALUE[node.value]}")
     for child in node.children:
         _add(branch, child)
     for trace in node.derived_by:
-        sub = branch.add(f"← rule [cyan]{escape(trace.rule)}[/cyan] ({escape(trace.effect)}): "
+        sub = branch.add(f"← rule [cyan]{shown(trace.rule)}[/cyan] ({shown(trace.effect)}): "
                          + ("[green]fired[/green]" if trace.fired else "[yellow]did not fire[/yellow]"))
         _add(sub, trace.condition)
 

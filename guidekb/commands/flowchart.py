@@ -1,19 +1,28 @@
 """`guidekb flowchart`: the decision chart or the rule graph, in SVG, PNG, PDF, DOT, Mermaid
-or one self-contained HTML page; `--all -o DIR` writes every view in every format."""
+or one self-contained HTML page; `--all -o DIR` writes every view in every format.
+
+Files are written by guidekb.visualize.output_files: atomically, never through a symbolic
+link, and over an existing file only if guidekb wrote it (or with --force). A path that
+cannot be written is an error with exit status 2, as is any other bad request.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from guidekb.console import console, err_console
+from guidekb.console import console, err_console, shown
+from guidekb.engine.format.inert import inert
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
+from guidekb.visualize.output_files import write_file
+
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Overwrite existing files that guidekb did not write (never a link or a folder).")]
 
 
 def flowchart(
@@ -29,18 +38,35 @@ def flowchart(
                                                    "into the folder given by -o.")] = False,
     dpi: Annotated[int | None, typer.Option("--dpi", min=10, max=1200,
                                             help="PNG resolution (default 96; 300 for print).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Draw the knowledge base: the clinical decision chart or the rule graph."""
-    try:
-        _flowchart(kb, view, focus, fmt, output, write_everything, dpi)
-    except VisualizeError as exc:
-        err_console.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str) -> NoReturn:
-    err_console.print(f"error: {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    if fmt is None:
+        fmt = _format_of(None if write_everything else output)
+    if view not in VIEWS:
+        raise VisualizeError(f"unknown view '{inert(view)}': choose {' or '.join(VIEWS)}")
+    if fmt not in FORMATS:
+        raise VisualizeError(f"unknown format '{inert(fmt)}': choose one of {', '.join(FORMATS)}")
+    knowledge = load(kb)
+    if write_everything:
+        if output is None:
+            raise VisualizeError("--all needs a folder: -o out/flowcharts")
+        if focus is not None:
+            raise VisualizeError("--all writes every chart (one per code in by-code/); leave out --focus")
+        written = write_all(knowledge, output, force=force)
+        console.print(f"wrote {len(written.files)} files to {shown(output)}/")
+        if written.skipped:
+            err_console.print(f"warning: skipped {', '.join(written.skipped)}: the graphviz `dot` "
+                              "program is not installed (sudo apt-get install graphviz)", markup=False)
+        return
+    if output is None and fmt not in TEXT_FORMATS:
+        raise VisualizeError(f"{fmt.upper()} is binary: give a file, e.g. -o chart.{EXTENSIONS[fmt]}")
+    data = chart(knowledge, view, fmt, focus, dpi)
+    if output is None:
+        sys.stdout.write(data.decode())
+        return
+    written_to = write_file(output, data, force=force)
+    err_console.print(f"wrote {inert(str(written_to))}", markup=False)
 
 
 def _format_of(output: Path | None) -> str:
@@ -48,37 +74,6 @@ def _format_of(output: Path | None) -> str:
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
     by_extension = {ext: fmt for fmt, ext in EXTENSIONS.items()} | {"gv": "dot", "htm": "html"}
     return by_extension.get(suffix, "svg")
-
-
-def _flowchart(kb: Path, view: str, focus: str | None, fmt: str | None, output: Path | None,
-               write_everything: bool, dpi: int | None) -> None:
-    if fmt is None:
-        fmt = _format_of(None if write_everything else output)
-    if view not in VIEWS:
-        _fail(f"unknown view '{view}': choose {' or '.join(VIEWS)}")
-    if fmt not in FORMATS:
-        _fail(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
-    knowledge = load(kb)
-    if write_everything:
-        if output is None:
-            _fail("--all needs a folder: -o out/flowcharts")
-        if focus is not None:
-            _fail("--all writes every chart (one per code in by-code/); leave out --focus")
-        written = write_all(knowledge, output)
-        console.print(f"wrote {len(written.files)} files to {escape(str(output))}/")
-        if written.skipped:
-            err_console.print(f"warning: skipped {', '.join(written.skipped)}: the graphviz `dot` "
-                              "program is not installed (sudo apt-get install graphviz)", highlight=False)
-        return
-    if output is None and fmt not in TEXT_FORMATS:
-        _fail(f"{fmt.upper()} is binary: give a file, e.g. -o chart.{EXTENSIONS[fmt]}")
-    data = chart(knowledge, view, fmt, focus, dpi)
-    if output is None:
-        sys.stdout.write(data.decode())
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)
-    err_console.print(f"wrote {escape(str(output))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,9 +11,8 @@ import time
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from guidekb.console import console, err_console
+from guidekb.console import console, error, shown, shown_lines
 from guidekb.options import DEFAULT_KB, KbArgument, load
 
 
@@ -22,23 +21,24 @@ def lint_command(
     show_acknowledged: Annotated[bool, typer.Option(
         "--show-acknowledged", help="Also print acknowledged findings in full.")] = False,
 ) -> None:
-    """Find rules that never fire, redundant rules, recommend/forbid overlaps, unread facts,
-    unproduced codes and vacuous invariants (see docs/lint.md)."""
+    """Find rules and declarations that load but cannot be what the author meant.
+
+    Rules that never fire, redundant rules, recommend/forbid overlaps,
+    unread facts, unproduced codes and vacuous invariants (docs/lint.md)."""
     knowledge = load(kb)
     try:
         from guidekb.engine.qa.lint import lint
     except ImportError as exc:  # z3-solver decides the findings over every case
-        err_console.print(f"error: lint needs the z3-solver package ({exc}); "
-                          "install it with: pip install z3-solver")
+        error(f"lint needs the z3-solver package ({exc}); install it with: pip install z3-solver")
         raise typer.Exit(2) from exc
     start = time.perf_counter()
     report = lint(knowledge)
     for finding in report.findings:
         if finding.acknowledged is None:
-            _say(f"[yellow]{escape(finding.render())}[/yellow]")
+            _say(f"[yellow]{shown_lines(finding.render())}[/yellow]")
         elif show_acknowledged:
-            _say(f"[dim]{escape(finding.render())}\n    acknowledged: "
-                 f"{escape(finding.acknowledged)}[/dim]")
+            _say(f"[dim]{shown_lines(finding.render())}\n    acknowledged: "
+                 f"{shown(finding.acknowledged)}[/dim]")
     open_count = len(report.unacknowledged)
     acknowledged = len(report.findings) - open_count
     hidden = "" if show_acknowledged or not acknowledged else " (--show-acknowledged lists them)"

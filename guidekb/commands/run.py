@@ -11,6 +11,7 @@ import typer
 from guidekb.console import console
 from guidekb.engine.errors import CaseError, Problem
 from guidekb.engine.format.cases import load_case
+from guidekb.engine.format.inert import json_inert
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.render import print_answer
@@ -35,7 +36,8 @@ def run(
         raise CaseError(problems)
     if as_json:
         payload = [a.model_dump(mode="json") for _, a in answers]
-        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
+        document = json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False)
+        typer.echo(json_inert(document))  # the same values; no bidi or invisible character raw
         return
     for path, answer in answers:
         print_answer(console, answer, str(path))

@@ -12,10 +12,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from guidekb.console import console
+from guidekb.console import console, shown
 from guidekb.engine.qa.scenario_coverage import CoverageReport, measure
 from guidekb.engine.qa.scenarios import ScenarioResult, run_scenarios
 from guidekb.options import DEFAULT_KB, KbArgument, load
@@ -34,7 +33,7 @@ def test(
     knowledge = load(kb)
     results = run_scenarios(knowledge, scenario or None)
     if not results:
-        console.print(f"no scenarios found in {escape(str(kb / 'scenarios'))}")
+        console.print(f"no scenarios found in {shown(str(kb / 'scenarios'))}")
     for result in results:
         print_result(console, result, timing)
     failed = [r for r in results if not r.passed]
@@ -50,9 +49,9 @@ def test(
 def print_result(out: Console, result: ScenarioResult, timing: bool = True) -> None:
     status = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
     took = f"  [dim]{result.seconds * 1000:.1f} ms[/dim]" if timing else ""
-    out.print(f"{status}  {escape(result.name)}{took}")
+    out.print(f"{status}  {shown(result.name)}{took}")
     for line in result.diff():
-        out.print(f"      {escape(line)}")
+        out.print(f"      {shown(line)}")
 
 
 def print_coverage(out: Console, report: CoverageReport) -> None:
@@ -62,18 +61,18 @@ def print_coverage(out: Console, report: CoverageReport) -> None:
     out.print(f"\n[bold]Coverage[/bold]\n  rules fired: {fired}/{total}"
               f"\n  condition branches seen true and false: {complete}/{len(report.branches)}")
     if report.rules_not_fired:
-        out.print("  rules no scenario fires: " + escape(", ".join(report.rules_not_fired)))
+        out.print("  rules no scenario fires: " + shown(", ".join(report.rules_not_fired)))
     if report.branches_incomplete:
         table = Table("rule", "leaf", "test", "never seen", title="Branches not exercised both ways")
         for branch in report.branches_incomplete:
-            table.add_row(escape(branch.rule), escape(branch.path), escape(branch.test), branch.missing)
+            table.add_row(shown(branch.rule), shown(branch.path), shown(branch.test), branch.missing)
         out.print(table)
     if report.codes_unchecked:
-        out.print("  codes no scenario expects: " + escape(", ".join(report.codes_unchecked)))
+        out.print("  codes no scenario expects: " + shown(", ".join(report.codes_unchecked)))
     else:
         out.print("  every code is expected by some scenario")
     if report.derived_unchecked:
-        out.print("  derived facts no scenario expects: " + escape(", ".join(report.derived_unchecked)))
+        out.print("  derived facts no scenario expects: " + shown(", ".join(report.derived_unchecked)))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from guidekb.console import console
+from guidekb.console import console, shown
 from guidekb.engine.errors import KnowledgeBaseError, Problem, ProblemsError
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.qa.invariants import load_invariants
@@ -18,8 +18,10 @@ from guidekb.options import DEFAULT_KB, KbArgument, load
 
 
 def validate(kb: KbArgument = DEFAULT_KB) -> None:
-    """Load and verify a knowledge base: format, facts, values, codes, cycles, provenance, and
-    its other files (invariants, scenarios, context notes, lint acknowledgements)."""
+    """Load and verify a knowledge base and every other file of it.
+
+    Format, facts, values, codes, cycles and provenance, then invariants,
+    scenarios, context notes and lint acknowledgements: every problem at once."""
     knowledge = load(kb)
     problems: list[Problem] = []
 
@@ -39,7 +41,7 @@ def validate(kb: KbArgument = DEFAULT_KB) -> None:
     quotes = sum(len(rule.provenance) for rule in knowledge.rules)
     quotes += sum(len(inv.provenance) for inv in invariants)
     console.print(
-        f"[green]ok[/green] {knowledge.id} {knowledge.version}: {len(knowledge.rules)} rules, "
+        f"[green]ok[/green] {shown(knowledge.id)} {shown(knowledge.version)}: {len(knowledge.rules)} rules, "
         f"{len(knowledge.facts)} facts, {len(knowledge.outcomes)} codes, "
         f"{len(invariants)} invariants, {len(scenarios)} scenarios, "
         f"{quotes} source quotes verified in {len(knowledge.sources)} sources",
