@@ -8,6 +8,17 @@ from typing import Annotated
 
 import typer
 
+from guidekb.batch_cli import (
+    BatchOption,
+    BlocksizeOption,
+    FormatOption,
+    JobsOption,
+    OutputOption,
+    SchedulerOption,
+    SummaryFormat,
+    SummaryOption,
+    run_batch_command,
+)
 from guidekb.console import console
 from guidekb.engine.errors import CaseError, Problem
 from guidekb.engine.format.cases import load_case
@@ -18,11 +29,22 @@ from guidekb.render import print_answer
 
 
 def run(
-    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML or JSON), a mapping of facts each.")],
+    cases: Annotated[list[Path] | None, typer.Argument(
+        help="Case files (YAML or JSON), a mapping of facts each.")] = None,
     kb: KbOption = DEFAULT_KB,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    batch: BatchOption = None,
+    jobs: JobsOption = 1,
+    output: OutputOption = None,
+    summary: SummaryOption = False,
+    summary_format: FormatOption = SummaryFormat.text,
+    scheduler: SchedulerOption = None,
+    blocksize: BlocksizeOption = None,
 ) -> None:
     """Evaluate cases and print each answer: recommendations, prohibitions, chains and quotes."""
+    if batch is not None or not cases:  # guidekb/batch_cli.py: population runs
+        raise typer.Exit(run_batch_command(batch, kb, cases=cases, jobs=jobs, output=output, summary=summary,
+                                           fmt=summary_format, scheduler=scheduler, blocksize=blocksize))
     knowledge = load(kb)
     engine = Engine.for_kb(knowledge)
     problems: list[Problem] = []
