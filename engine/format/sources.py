@@ -13,6 +13,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from guidekb.engine.errors import (
+    SOURCE_FILE_MISSING,
+    SOURCE_OUTSIDE_KB,
+    UNREADABLE_FILE,
+    ErrorCode,
+    Problem,
+    relative,
+)
+from guidekb.engine.format.textfiles import MiB, TextRefused, read_text
+from guidekb.engine.format.yamlsource import PathKey, YamlDocument
+
+# A source text is an article, not a book: the HSV sources are 6 KB each.
+SOURCE_MAX_BYTES = 4 * MiB
+
 _TYPOGRAPHIC = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
@@ -56,12 +70,17 @@ class Section:
 
 
 class SourceText:
-    """The verbatim text of one source document, split into declared sections."""
+    """The verbatim text of one source document, split into declared sections.
 
-    def __init__(self, source_id: str, path: Path, section_titles: list[str]) -> None:
+    `raw` is the text as `read_source` read it; without it the file is read here, with the
+    same checks (a `TextRefused` if it is not a readable regular text file).
+    """
+
+    def __init__(self, source_id: str, path: Path, section_titles: list[str],
+                 raw: str | None = None) -> None:
         self.source_id = source_id
         self.path = path
-        self.raw = path.read_text(encoding="utf-8")
+        self.raw = raw if raw is not None else read_text(path, SOURCE_MAX_BYTES, "source text")
         self.lines = self.raw.splitlines()
         self.section_titles = section_titles
         self.sections, self.missing_sections = self._find_sections()
@@ -134,6 +153,59 @@ class SourceText:
             return inside
         # A quote across a statement boundary: take statements sharing a long piece with it.
         return [s for s in candidates if _overlap(wanted, s.text) >= 30]
+
+
+@dataclass(frozen=True)
+class SourceRefused:
+    """Why a source file named by the manifest is not read. A problem inside the text (a bad
+    byte, a control character) is located in the text (`at`); any other at the manifest's
+    `file:` entry."""
+
+    message: str
+    hint: str
+    code: ErrorCode
+    at: tuple[str, int, int] | None = None  # (file, line, column) inside the source text
+
+    def problem(self, manifest: YamlDocument, path: PathKey) -> Problem:
+        if self.at is not None:
+            return Problem(*self.at, self.message, self.hint, code=self.code)
+        return manifest.problem(path, self.message, self.hint, code=self.code)
+
+
+def read_source(root: Path, source_id: str, file: str,
+                section_titles: list[str]) -> SourceText | SourceRefused:
+    """The source text at `file`, relative to the knowledge base `root`, or why it is refused.
+
+    A knowledge base is read from its own folder only: an absolute path, a `..` that climbs
+    out, or a symbolic link that leads out is refused before anything is opened, so a manifest
+    can never make guidekb read (and quote back in its messages) `/etc/passwd`. The file is
+    read by `textfiles.read_text`: a regular file, at most SOURCE_MAX_BYTES, UTF-8, no control
+    characters.
+    """
+    path = root / file
+    outside_hint = (f"source files live inside the knowledge-base folder ({relative(root)}); "
+                    "write the path relative to it, e.g. sources/article.txt")
+    if Path(file).is_absolute():
+        return SourceRefused(f"source file '{file}' is an absolute path", outside_hint,
+                             SOURCE_OUTSIDE_KB)
+    try:
+        inside = path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symbolic link loop
+        return SourceRefused(f"source file '{file}' cannot be read: {exc}", "", UNREADABLE_FILE)
+    if not inside:
+        return SourceRefused(f"source file '{file}' is outside the knowledge base", outside_hint,
+                             SOURCE_OUTSIDE_KB)
+    try:
+        raw = read_text(path, SOURCE_MAX_BYTES, "source text")
+    except TextRefused as refused:
+        if refused.missing:
+            return SourceRefused(f"source file '{file}' not found", f"looked for {relative(path)}",
+                                 SOURCE_FILE_MISSING)
+        if refused.located:
+            return SourceRefused(refused.message, refused.hint, refused.code,
+                                 (relative(path), refused.line, refused.column))
+        return SourceRefused(f"source file '{file}': {refused.message}", refused.hint, refused.code)
+    return SourceText(source_id, path, section_titles, raw)
 
 
 def split_refs(text: str) -> tuple[str, tuple[int, ...]]:

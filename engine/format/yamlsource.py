@@ -1,8 +1,23 @@
-"""YAML reading that remembers where every value came from and rejects duplicate keys.
+"""The one way guidekb reads YAML: safe scalars, bounded input, and where every value came from.
 
-PyYAML's `safe_load` forgets line numbers and silently keeps the last of two equal keys. We
-compose the node tree with the safe loader (so no tag can construct arbitrary objects), then
-build plain Python values ourselves while recording the position of every key and value.
+Every case file and knowledge-base file is read here (`load_yaml`, or `parse_yaml` for text
+in memory), and the reading fails closed -- every way a file can be wrong is a located problem,
+never a traceback, a hang or a silently changed value:
+
+- the file: a regular file, within a size limit, strict UTF-8, no control characters
+  (`textfiles`);
+- the structure: depth, keys, values, aliases and text length within `Limits`, checked while
+  parsing, so that a 370-byte "billion laughs" file is refused without being expanded; anchors
+  and aliases are refused in case files (`yamlcompose`);
+- the scalars: YAML 1.2 core, narrowed -- `010`, `0x0E`, `1:30`, `1_0`, `1.5` are refused
+  with a hint, `yes`/`on` are text, not booleans (`yamlscalars`);
+- only plain data: explicit tags other than `!!str` and merge keys (`<<`) are refused, and so
+  are control characters written as escapes in quoted text (`"\\e[2J"`);
+- positions are recorded for every key and value, and a duplicate key is a problem (PyYAML's
+  `safe_load` forgets positions and silently keeps the last of two equal keys).
+
+The figures and rules are in docs/reliability.md; tests/test_yaml_safety.py and
+tests/test_fuzz.py test them.
 """
 
 from __future__ import annotations
@@ -12,8 +27,33 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
 
-from guidekb.engine.errors import Problem, relative
+from guidekb.engine.errors import (
+    CONTROL_CHARACTER,
+    DUPLICATE_KEY,
+    INPUT_LIMIT,
+    KEY_NOT_TEXT,
+    UNCLASSIFIED,
+    UNSUPPORTED_YAML,
+    YAML_SYNTAX,
+    ErrorCode,
+    Problem,
+    relative,
+)
+from guidekb.engine.format.paths import dotted, owned
+from guidekb.engine.format.textfiles import (
+    FORBIDDEN_IN_VALUE,
+    TextRefused,
+    check_characters,
+    describe_character,
+    read_text,
+)
+from guidekb.engine.format.yamlcompose import CASE_LIMITS, KB_LIMITS, Limits, Refused, compose
+from guidekb.engine.format.yamlscalars import MAP_TAG, MERGE_TAG, SEQ_TAG, construct, unsupported_tag
+
+__all__ = ["CASE_LIMITS", "KB_LIMITS", "Limits", "PathKey", "Position", "YamlDocument",
+           "load_yaml", "parse_yaml"]
 
 PathKey = tuple[str | int, ...]
 
@@ -44,59 +84,73 @@ class YamlDocument:
             probe = probe[:-1]
         return self.values.get((), Position(1, 1))
 
-    def problem(self, path: PathKey, message: str, hint: str = "", prefer_key: bool = False) -> Problem:
+    def problem(self, path: PathKey, message: str, hint: str = "", prefer_key: bool = False,
+                code: ErrorCode = UNCLASSIFIED) -> Problem:
         pos = self.position(path, prefer_key)
-        return Problem(self.file, pos.line, pos.column, message, hint)
+        return Problem(self.file, pos.line, pos.column, message, hint, code=code,
+                       path=dotted(path) if path else "", where=owned(self.data, path) if path else "")
 
 
 class _Builder:
-    def __init__(self, doc: YamlDocument, loader: yaml.SafeLoader) -> None:
+    """Nodes to plain Python values, recording the position of every key and value."""
+
+    def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
-        self.loader = loader
         self.problems: list[Problem] = []
 
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.doc.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
-        standard = {"MappingNode": "tag:yaml.org,2002:map", "SequenceNode": "tag:yaml.org,2002:seq"}
-        kind = type(node).__name__
-        if kind in standard and node.tag != standard[kind]:
-            pos = self.doc.values[path]
-            self.problems.append(Problem(self.doc.file, pos.line, pos.column,
-                                         f"unsupported YAML value: tag {node.tag}",
-                                         "only plain YAML scalars, lists and mappings are allowed"))
-            return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
-            pos = self.doc.values[path]
-            self.problems.append(
-                Problem(self.doc.file, pos.line, pos.column, f"unsupported YAML value: {exc.problem}",
-                        "only plain YAML scalars, lists and mappings are allowed")
-            )
-            return None
+    def report(self, node: Node, message: str, hint: str, code: ErrorCode) -> None:
+        self.problems.append(Problem(self.doc.file, node.start_mark.line + 1,
+                                     node.start_mark.column + 1, message, hint, code=code))
 
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # resolves `<<` merge keys the safe way
+    def build(self, node: Node, path: PathKey) -> Any:
+        self.doc.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path) if node.tag == MAP_TAG else self._unsupported(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != SEQ_TAG:
+                return self._unsupported(node)
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value, refusal = construct(node.tag, str(node.value))
+        if refusal is not None:
+            self.report(node, *refusal)
+        elif isinstance(value, str):
+            bad = FORBIDDEN_IN_VALUE.search(value)
+            if bad:
+                self.report(node, f"control character {describe_character(bad.group())} in a "
+                            "value is not allowed", "escapes such as \\e, \\x1b, \\0 or \\r "
+                            "in quoted text are refused; write the text without them",
+                            CONTROL_CHARACTER)
+                return None
+        return value
+
+    def _unsupported(self, node: Node) -> None:
+        self.report(node, *unsupported_tag(node.tag))
+
+    def _mapping(self, node: MappingNode, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         first_seen: dict[Any, Position] = {}
         for key_node, value_node in node.value:
-            key = self.build(key_node, (*path, "<key>"))
             key_pos = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if not isinstance(key, str | int | bool) or isinstance(key, bool):
+            if key_node.tag == MERGE_TAG:
+                self.report(key_node, "merge keys ('<<') are not supported",
+                            "write the keys out in full (YAML 1.2 has no merge keys)",
+                            UNSUPPORTED_YAML)
+                continue
+            reported = len(self.problems)
+            key = self.build(key_node, (*path, "<key>"))
+            if len(self.problems) > reported:  # the key itself was refused
+                continue
+            if not isinstance(key, str | int) or isinstance(key, bool):
                 self.problems.append(Problem(self.doc.file, key_pos.line, key_pos.column,
                                              f"mapping key {key!r} is not a string",
-                                             "write the key as plain text"))
+                                             "write the key as plain text", code=KEY_NOT_TEXT))
                 continue
             if key in first_seen:
                 seen = first_seen[key]
                 self.problems.append(Problem(
                     self.doc.file, key_pos.line, key_pos.column, f"duplicate key '{key}'",
                     f"'{key}' is already set at line {seen.line}; YAML would silently keep only "
-                    "the last one, so remove or rename one of them"))
+                    "the last one, so remove or rename one of them", code=DUPLICATE_KEY))
                 continue
             first_seen[key] = key_pos
             self.doc.keys[(*path, key)] = key_pos
@@ -105,35 +159,47 @@ class _Builder:
         return result
 
 
-def load_yaml(path: Path) -> tuple[YamlDocument, list[Problem]]:
-    """Parse one YAML file; syntax errors and duplicate keys come back as problems."""
+def load_yaml(path: Path, limits: Limits = KB_LIMITS) -> tuple[YamlDocument, list[Problem]]:
+    """Read and parse one YAML file; every way it can be wrong comes back as a problem."""
     name = relative(path)
-    doc = YamlDocument(file=name, data=None)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return doc, [Problem(name, 1, 1, f"cannot read file: {exc}")]
-    return parse_yaml(text, name)
+        text = read_text(path, limits.max_bytes, limits.what)
+    except TextRefused as refused:
+        return YamlDocument(file=name, data=None), [_refusal(name, refused)]
+    return parse_yaml(text, name, limits)
 
 
-def parse_yaml(text: str, name: str) -> tuple[YamlDocument, list[Problem]]:
-    """Parse YAML text held in memory (used by `load_yaml` and by tests)."""
+def parse_yaml(text: str, name: str, limits: Limits = KB_LIMITS) -> tuple[YamlDocument, list[Problem]]:
+    """Parse YAML text held in memory (used by `load_yaml`, by API callers and by tests)."""
     doc = YamlDocument(file=name, data=None)
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        if len(text) > limits.max_bytes or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
+            raise TextRefused(f"text too large: the limit for a {limits.what} is "
+                              f"{limits.max_bytes:,} bytes", "split it into smaller files",
+                              INPUT_LIMIT)
+        node = compose(check_characters(text), limits)
+    except TextRefused as refused:
+        return doc, [_refusal(name, refused)]
+    except Refused as refused:
+        return doc, [Problem(name, refused.line, refused.column, refused.message, refused.hint,
+                             code=refused.code)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         detail = exc.problem or "invalid YAML"
         hint = f"{exc.context} (line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
         return doc, [Problem(name, line, col, f"YAML syntax error: {detail}",
-                             hint or "check indentation, colons and quotes around this point")]
+                             hint or "check indentation, colons and quotes around this point",
+                             code=YAML_SYNTAX)]
     except yaml.YAMLError as exc:
-        return doc, [Problem(name, 1, 1, f"YAML error: {exc}")]
+        return doc, [Problem(name, 1, 1, f"YAML error: {exc}", code=YAML_SYNTAX)]
     if node is None:
         return doc, []
-    builder = _Builder(doc, loader)
+    builder = _Builder(doc)
     doc.data = builder.build(node, ())
-    loader.dispose()
     return doc, builder.problems
+
+
+def _refusal(name: str, refused: TextRefused) -> Problem:
+    return Problem(name, refused.line, refused.column, refused.message, refused.hint,
+                   code=refused.code)
