@@ -7,18 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import z3
 
 from guidekb.engine.errors import KnowledgeBaseError
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.format.models import Expectations
+from guidekb.engine.format.yamlsource import load_yaml
+from guidekb.engine.qa.casespace import sample_cases
+from guidekb.engine.qa.counterexamples import counterexample
+from guidekb.engine.qa.invariant_kinds import KIND_REGISTRY, Goal, InvariantKind, register
 from guidekb.engine.qa.invariants import (
+    KINDS,
+    STRUCTURAL_KINDS,
     Invariant,
     check_case,
     codes_mentioned,
     facts_mentioned,
     load_invariants,
 )
+from guidekb.engine.qa.proof import Prover
+from guidekb.engine.qa.scenarios import compare
+from guidekb.engine.qa.symbolic import SymbolicKB
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.semantics.logic import evaluate as kleene
 from tests.minikb import write_mini_kb
 
 CITE = """\
@@ -256,3 +268,100 @@ def test_every_problem_is_reported_located(tmp_path: Path) -> None:
         assert message.startswith(want_message), messages
         assert want_hint in hint or want_hint in message, messages
     assert all(p.file.endswith("invariants.yaml") for p in failure.value.problems)
+
+
+# --- each kind is one registered class --------------------------------------------------------
+
+NOT_KINDS = ("id", "rationale", "provenance")
+HOOKS = ("code_sites", "condition", "facts", "cross_check", "check", "violation", "expectations",
+         "scenario_note", "vacuous", "aims")
+
+
+def test_the_registry_covers_exactly_the_kinds_of_the_model() -> None:
+    fields = [name for name in Invariant.model_fields if name not in NOT_KINDS]
+    assert list(KIND_REGISTRY) == fields == list(KINDS)
+    for name, kind in KIND_REGISTRY.items():
+        assert kind.name == name
+        assert Invariant.model_fields[name].annotation == (kind.spec_type | None), name
+    assert STRUCTURAL_KINDS == ("monotone", "no_recommendation_forbidden", "recommendations_have_provenance")
+
+
+def test_a_kind_cannot_be_registered_twice() -> None:
+    with pytest.raises(ValueError, match="registered twice"):
+        register(type(KIND_REGISTRY["requires"]))
+
+
+def test_every_registered_kind_implements_every_hook(kb: KnowledgeBase,
+                                                      invariants: dict[str, Invariant]) -> None:
+    for kind in KIND_REGISTRY.values():
+        assert isinstance(kind, InvariantKind)
+        assert not getattr(type(kind), "__abstractmethods__", None), type(kind).__name__
+        for hook in HOOKS:
+            assert callable(getattr(kind, hook)), (kind.name, hook)
+    # The test knowledge base states every kind: each hook runs on each, with the right result.
+    assert {inv.kind for inv in invariants.values()} == set(KIND_REGISTRY)
+    engine = Engine.for_kb(kb)
+    prover = Prover(kb)
+    case = {**FAILING, "immune_status": "immunocompromised", "on_foscarnet": False}
+    answer = engine.evaluate(case)
+    doc, _ = load_yaml(kb.root / "invariants.yaml")
+    for i, inv in enumerate(invariants.values()):
+        kind, spec = inv.definition, inv.spec
+        assert {code for _, code in kind.code_sites(spec)} == codes_mentioned(inv)
+        assert kind.facts(spec) == facts_mentioned(inv)
+        assert kind.cross_check(kb, spec, inv.id, doc, ("invariants", i, inv.kind)) == []
+        assert kind.check(spec, case, answer, engine.evaluate) == check_case(inv, case, engine.evaluate)
+        goal = kind.violation(spec, prover.sym)
+        assert isinstance(goal, Goal) and z3.is_bool(goal.formula) and goal.method
+        assert isinstance(kind.expectations(spec, case, answer, engine.evaluate), Expectations)
+        assert isinstance(kind.scenario_note(spec), str)
+        vacuous = kind.vacuous(spec, prover.sym, lambda *c: prover.check(*c) != z3.unsat)
+        # Topical acyclovir is forbidden in every case: learning the course cannot change that.
+        assert vacuous == ("learning 'lesion_course' never changes a prohibition"
+                           if inv.id == "course-is-monotone-for-topical" else None), inv.id
+        aims = kind.aims(spec, kb)
+        assert all(kleene(aim, {}) in (True, False, None) for aim in aims)
+        assert aims or inv.kind == "never_both", inv.id  # every other kind has a rule to aim at
+
+
+def test_check_and_violation_formula_agree_case_by_case(kb: KnowledgeBase,
+                                                        invariants: dict[str, Invariant]) -> None:
+    """A kind's concrete check and its z3 violation are two readings of one property: pinned to
+    a case, the formula is satisfiable exactly when the check reports a violation."""
+    engine = Engine.for_kb(kb)
+    chosen = [FAILING, {"on_foscarnet": False}, {"lesion_course": "resolving"},
+              {**FAILING, "immune_status": "immunocompromised"},
+              {**FAILING, "immune_status": "immunocompromised", "on_foscarnet": True},
+              {"days_on_therapy": 1, "lesion_course": "resolving"}]
+    cases = [*chosen, *sample_cases(kb, 80, seed=5)]
+    for inv in invariants.values():
+        goal = inv.definition.violation(inv.spec, SymbolicKB(kb))
+        violated = 0
+        for case in cases:
+            solver = z3.Solver()
+            solver.add(*goal.domain, *goal.sym.fix(case), goal.formula)
+            problem = check_case(inv, case, engine.evaluate)
+            assert (solver.check() == z3.sat) == (problem is not None), (inv.id, case, problem)
+            violated += problem is not None
+        if inv.id in ("no-foscarnet-for-failing-compromised", "forbid-foscarnet-early",
+                      "foscarnet-needs-monitoring", "not-consult-and-monitoring",
+                      "course-is-monotone", "no-clash"):
+            assert violated, f"{inv.id}: no case violates it, the agreement proves little"
+
+
+def test_a_counterexample_scenario_fails_while_the_violation_stands(
+        kb: KnowledgeBase, invariants: dict[str, Invariant]) -> None:
+    engine = Engine.for_kb(kb)
+    violating = {
+        "no-foscarnet-for-failing-compromised": {**FAILING, "immune_status": "immunocompromised"},
+        "forbid-foscarnet-early": {"days_on_therapy": 1, "lesion_course": "resolving"},
+        "foscarnet-needs-monitoring": {**FAILING, "immune_status": "immunocompromised"},
+        "not-consult-and-monitoring": {**FAILING, "immune_status": "immunocompromised",
+                                       "on_foscarnet": True},
+        "course-is-monotone": {"lesion_course": "resolving"},
+        "no-clash": {"on_foscarnet": False},
+    }
+    for inv_id, case in violating.items():
+        found = counterexample(kb, invariants[inv_id], case, engine)
+        assert found.confirmed, inv_id
+        assert compare(engine.evaluate(case), found.scenario.expect), inv_id
