@@ -171,6 +171,18 @@ class Unknown(Strict):
 
 COMPARISON_OPERATORS = ("equals", "in", "lt", "le", "gt", "ge", "contains")
 
+# The fact types each operator may test (the loader rejects the rest); what each operator
+# means is defined once in guidekb.engine.semantics.operators.
+OPERATOR_FACT_TYPES: dict[str, tuple[str, ...]] = {
+    "equals": ("boolean", "enum", "integer"),
+    "in": ("boolean", "enum", "integer"),
+    "lt": ("integer",),
+    "le": ("integer",),
+    "gt": ("integer",),
+    "ge": ("integer",),
+    "contains": ("enum_list",),
+}
+
 
 class Compare(Strict):
     """A test of one fact. It is true or false only when the fact is known."""
