@@ -177,7 +177,7 @@ def test_every_all_and_any_of_two_literals(first: int) -> None:
 
 
 # Depth two over fewer leaves: same-fact value sets, presence, a list item and a conclusion.
-SMALL = [compare("e", "in", ["x", "y"]), Unknown(unknown="e"), compare("i", "ge", 2),
+SMALL: list[Condition] = [compare("e", "in", ["x", "y"]), Unknown(unknown="e"), compare("i", "ge", 2),
          compare("l", "contains", "p"), Known(known="d")]
 
 

@@ -9,12 +9,15 @@ with few calls):
 * each derived conclusion is its own fact ``{"_k": "d", "_n": <name>}``, asserted by the
   action of the rule that derives it, which lets durable_rules chain forward.
 
-Conditions are put in negation normal form under three-valued logic: a negated test becomes
-"the fact is known and its value lies in the complement of the tested set". It is never a
-`none(...)` pattern, which durable_rules satisfies when the field is absent (that would read
-unknown as false). A bare ``$neq`` did not match an absent field when measured on 2.0.28, but
-the notes we started from said it did, so the compiler pairs every ``$neq`` with ``$ex`` and
-the answer does not depend on that engine detail.
+A condition is compiled from its normal form (`guidekb.engine.semantics.normal_form`, the one
+definition of what a condition means): a positive and/or formula whose atoms are already
+"the fact is known and its value lies in this set". Three-valued negation was handled there,
+so this module never sees a `not`; it only writes each atom as a durable_rules expression.
+A negated test arrives as "known and in the complement of the tested set", and is never
+compiled to a `none(...)` pattern, which durable_rules satisfies when the field is absent
+(that would read unknown as false). A bare ``$neq`` did not match an absent field when
+measured on 2.0.28, but the notes we started from said it did, so every ``$neq`` is paired
+with ``$ex`` and the answer does not depend on that engine detail.
 
 Parts of a condition over case facts stay inside the single case pattern; only
 conclusions need joins, so most rules are a one-pattern match.
@@ -28,17 +31,10 @@ from itertools import product
 from typing import Any
 
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import (
-    AllOf,
-    Always,
-    AnyOf,
-    Compare,
-    Condition,
-    FactSpec,
-    Known,
-    Not,
-    Unknown,
-)
+from guidekb.engine.format.models import Condition, FactSpec
+from guidekb.engine.semantics import intervals
+from guidekb.engine.semantics import normal_form as nf
+from guidekb.engine.semantics.operators import UnsupportedCondition
 
 Json = dict[str, Any]
 CASE, DERIVED = "case", "d"
@@ -61,7 +57,7 @@ def encode_case(kb: KnowledgeBase, case: dict[str, Any]) -> Json:
     return fact
 
 
-# --- negation normal form ----------------------------------------------------------------
+# --- atoms of the normal form as durable_rules expressions --------------------------------
 
 @dataclass(frozen=True)
 class _Case:
@@ -84,57 +80,58 @@ class _Or:
 
 
 _Node = _Case | _Derived | _And | _Or
-_FALSE = _Or(())
-_TRUE = _And(())
 
 
-def _either(exprs: list[Json]) -> _Node:
-    if not exprs:
-        return _FALSE
-    return _Case(exprs[0] if len(exprs) == 1 else {"$or": exprs})
+def _either(exprs: list[Json]) -> Json:
+    return exprs[0] if len(exprs) == 1 else {"$or": exprs}
 
 
-def _nnf(kb: KnowledgeBase, cond: Condition, negated: bool) -> _Node:
-    if isinstance(cond, AllOf | AnyOf):
-        children = tuple(_nnf(kb, c, negated) for c in (cond.all if isinstance(cond, AllOf) else cond.any))
-        conjunctive = isinstance(cond, AllOf) != negated  # De Morgan
-        return _And(children) if conjunctive else _Or(children)
-    if isinstance(cond, Not):
-        return _nnf(kb, cond.not_, not negated)
-    if isinstance(cond, Always):
-        return _FALSE if negated else _TRUE
-    if isinstance(cond, Known | Unknown):
-        name = cond.known if isinstance(cond, Known) else cond.unknown
-        present = isinstance(cond, Known) != negated
-        if kb.facts[name].derived:
-            return _Derived(name)  # the loader admits only positive presence of conclusions
-        return _Case({"$ex" if present else "$nex": {name: 1}})
-    return _compare(kb, cond, negated)
+_FEW = 8  # at most this many excluded values are written as `$neq` tests
 
 
-def _compare(kb: KnowledgeBase, test: Compare, negated: bool) -> _Node:
-    spec = kb.facts[test.fact]
-    name, op, operand = test.fact, test.operator, test.operand
-    if spec.derived:
-        return _Derived(name)
-    if op in ("lt", "le", "gt", "ge"):
-        flipped = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}[op] if negated else op
-        durable_op = {"lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}[flipped]
-        return _Case({durable_op: {name: operand}})
-    if op == "contains":
-        return _Case({list_field(name, spec, operand): not negated})
-    chosen = [operand] if op == "equals" else list(operand)
-    if not negated:
-        return _either([{name: v} for v in chosen])
-    if spec.type == "boolean":
-        return _either([{name: v} for v in (True, False) if v not in chosen])
-    if spec.type == "enum":
-        return _either([{name: v} for v in spec.values or [] if v not in chosen])
-    # integer: known and different from every listed value
-    return _Case({"$and": [{"$ex": {name: 1}}, *({"$neq": {name: v}} for v in chosen)]})
+def _integers(name: str, spec: FactSpec, accepted: intervals.Intervals) -> Json:
+    """Integer tests: all of ``min..max`` but a few values is "present and `$neq` each of
+    them" (a negated `equals`/`in`); otherwise each interval is a value or the comparisons
+    with its ends that are not ends of the domain."""
+    low, high = spec.min, spec.max
+    assert low is not None and high is not None
+    holes = [v for a, b in intervals.complement(accepted, low, high) for v in range(a, min(b, a + _FEW) + 1)]
+    if accepted[0][0] == low and accepted[-1][1] == high and len(holes) <= _FEW:
+        return {"$and": [{"$ex": {name: 1}}, *({"$neq": {name: v}} for v in holes)]}
+    exprs: list[Json] = []
+    for a, b in accepted:
+        if a == b:
+            exprs.append({name: a})
+            continue
+        bounds = ([{"$gte": {name: a}}] if a > low else []) + ([{"$lte": {name: b}}] if b < high else [])
+        exprs.append(bounds[0] if len(bounds) == 1 else {"$and": bounds})
+    return _either(exprs)
 
 
-# --- from NNF to durable_rules patterns ---------------------------------------------------
+def _atom(kb: KnowledgeBase, atom: nf.Atom) -> _Node:
+    if isinstance(atom, nf.Concluded):
+        return _Derived(atom.name)
+    if isinstance(atom, nf.NotConcluded):
+        raise UnsupportedCondition(f"a rule needs conclusion '{atom.name}' not drawn; the loader "
+                                   "admits conclusions only positively")
+    if isinstance(atom, nf.FactKnown | nf.FactUnknown):
+        return _Case({"$ex" if isinstance(atom, nf.FactKnown) else "$nex": {atom.fact: 1}})
+    spec = kb.facts[atom.fact]
+    if isinstance(atom, nf.FactIn):
+        return _Case(_either([{atom.fact: v} for v in atom.values]))
+    if isinstance(atom, nf.IntIn):
+        return _Case(_integers(atom.fact, spec, atom.intervals))
+    return _Case({list_field(atom.fact, spec, atom.item): atom.present})
+
+
+def _node(kb: KnowledgeBase, cond: Condition) -> _Node:
+    """The condition's normal form (guidekb.engine.semantics.normal_form) as durable_rules
+    expressions and conclusions to join."""
+    return nf.fold(nf.when_true(kb.facts, cond), lambda atom: _atom(kb, atom),
+                   lambda conjunctive, parts: _And(tuple(parts)) if conjunctive else _Or(tuple(parts)))
+
+
+# --- from the normal form to durable_rules patterns ---------------------------------------------------
 
 @dataclass(frozen=True)
 class _Alternative:
@@ -186,7 +183,7 @@ def _patterns(alt: _Alternative) -> list[Json]:
 
 def compile_condition(kb: KnowledgeBase, cond: Condition) -> Json | None:
     """The durable_rules trigger for a condition, or None if it can never be true."""
-    alts = _alternatives(_nnf(kb, cond, negated=False))
+    alts = _alternatives(_node(kb, cond))
     if not alts:
         return None
     if len(alts) == 1:
