@@ -10,7 +10,6 @@ built to exercise every kind of negation and unknown.
 
 from __future__ import annotations
 
-import itertools
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from guidekb.engine.qa.reference import reference_evaluate
 from guidekb.engine.qa.strategies import cases, cases_where
 from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import knowledge_base_dirs
-from tests.minikb import write_mini_kb
+from tests.negationkb import grid, write_negation_kb
 
 
 @cache
@@ -67,86 +66,16 @@ def test_engine_agrees_with_reference(kb_dir: Path) -> None:
 
 # --- a knowledge base made of negations, compared on every case of a grid ---------------------
 
-QUOTE = """\
-    provenance:
-      - source: cold-sores
-        section: Common Pitfalls to Avoid
-        quote: Do not use topical acyclovir
-        refs: [2]
-"""
-
-# (rule id, condition as YAML flow, what it does)
-NEGATION_RULES = [
-    ("not-enum-equals", "{not: {fact: lesion_course, equals: resolving}}", "recommend: [id_consult]"),
-    ("not-enum-in", "{not: {fact: lesion_course, in: [persistent, progressive]}}", "recommend: [id_consult]"),
-    ("not-int-ge", "{not: {fact: days_on_therapy, ge: 10}}", "recommend: [id_consult]"),
-    ("not-int-lt", "{not: {fact: days_on_therapy, lt: 5}}", "recommend: [id_consult]"),
-    ("not-int-le", "{not: {fact: days_on_therapy, le: 5}}", "recommend: [id_consult]"),
-    ("not-int-gt", "{not: {fact: days_on_therapy, gt: 20}}", "recommend: [id_consult]"),
-    ("not-int-equals", "{not: {fact: days_on_therapy, equals: 7}}", "recommend: [id_consult]"),
-    ("not-int-in", "{not: {fact: days_on_therapy, in: [7, 8]}}", "recommend: [id_consult]"),
-    ("int-in", "{fact: days_on_therapy, in: [7, 8]}", "recommend: [id_consult]"),
-    ("not-list-contains", "{not: {fact: causes, contains: hiv}}", "recommend: [id_consult]"),
-    ("list-contains", "{fact: causes, contains: transplant}", "recommend: [id_consult]"),
-    ("not-bool", "{not: {fact: on_foscarnet, equals: true}}", "recommend: [id_consult]"),
-    ("not-bool-in", "{not: {fact: on_foscarnet, in: [false]}}", "recommend: [monitor_renal_function]"),
-    ("not-known", "{not: {known: immune_status}}", "recommend: [id_consult]"),
-    ("not-unknown", "{not: {unknown: causes}}", "recommend: [id_consult]"),
-    ("unknown", "{unknown: lesion_course}", "recommend: [id_consult]"),
-    ("double-not", "{not: {not: {fact: lesion_course, equals: progressive}}}", "recommend: [id_consult]"),
-    ("not-always", "{not: {always: true}}", "recommend: [id_consult]"),
-    ("de-morgan",
-     "{not: {all: [{fact: immune_status, equals: immunocompromised},"
-     " {any: [{fact: causes, contains: transplant}, {not: {fact: days_on_therapy, ge: 3}}]}]}}",
-     "recommend: [id_consult]"),
-    ("suspect-unless-chemotherapy",
-     "{all: [{fact: failing, equals: true}, {not: {fact: causes, contains: chemotherapy}}]}",
-     "derive: [suspected]"),
-    ("foscarnet-or-not-on-it",
-     "{any: [{fact: suspected, equals: true}, {all: [{known: failing},"
-     " {not: {fact: immune_status, equals: immunocompetent}}]}]}",
-     "recommend: [iv_foscarnet]"),
-    ("forbid-foscarnet-unless-known-course",
-     "{any: [{unknown: lesion_course}, {not: {fact: days_on_therapy, ge: 2}},"
-     " {all: [{known: suspected}, {fact: immune_status, equals: immunocompetent}]}]}",
-     "forbid: [{code: iv_foscarnet, reason: test}]"),
-]
-
-
-def _negation_rules() -> str:
-    text = "\n"
-    for rule_id, when, then in NEGATION_RULES:
-        text += (f"  - id: {rule_id}\n    title: {rule_id}\n    when: {when}\n"
-                 f"    then: {{{then}}}\n{QUOTE}\n")
-    return text
-
 
 @pytest.fixture(scope="module")
 def negation_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = write_mini_kb(tmp_path_factory.mktemp("negations"))
-    with (root / "rules" / "main.yaml").open("a", encoding="utf-8") as out:
-        out.write(_negation_rules())
-    return load_knowledge_base(root)
-
-
-def _grid() -> list[dict[str, Any]]:
-    """Every combination of unknown and of values on each side of each threshold."""
-    axes: dict[str, list[Any]] = {
-        "immune_status": [None, "immunocompetent", "immunocompromised"],
-        "days_on_therapy": [None, 0, 2, 3, 5, 6, 7, 8, 9, 10, 20, 21],
-        "lesion_course": [None, "resolving", "persistent", "progressive"],
-        "on_foscarnet": [None, True, False],
-        "causes": [None, [], ["hiv"], ["transplant", "chemotherapy"], ["hiv", "transplant", "chemotherapy"]],
-    }
-    names = list(axes)
-    return [{n: v for n, v in zip(names, combo, strict=True) if v is not None}
-            for combo in itertools.product(*axes.values())]
+    return load_knowledge_base(write_negation_kb(tmp_path_factory.mktemp("negations")))
 
 
 def test_engine_agrees_with_reference_on_every_negation(negation_kb: KnowledgeBase) -> None:
     engine = Engine.for_kb(negation_kb)
     fired: set[str] = set()
-    for case in _grid():
+    for case in grid():
         assert_agree(negation_kb, engine, case)
         fired.update(engine.evaluate(case).fired)
     # The grid is only a test if it reaches the rules: all but the one that can never fire.

@@ -24,6 +24,7 @@ from guidekb.engine.qa.strategies import cases
 from guidekb.engine.qa.symbolic import SymbolicKB
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.semantics.logic import evaluate as kleene
+from tests.negationkb import grid, write_negation_kb
 from tests.symkb import write_operator_kb
 
 
@@ -81,6 +82,18 @@ def test_encoding_agrees_with_engine_on_default_kb(hsv_kb: KnowledgeBase) -> Non
     agree()
 
 
+def test_encoding_agrees_with_engine_on_every_negation(tmp_path: Path) -> None:
+    """Every kind of `not` and `unknown`, on every seventh case of a grid that reaches each
+    rule (7 is prime to the length of every axis, so every value of each fact is met)."""
+    kb = load_knowledge_base(write_negation_kb(tmp_path))
+    sym = SymbolicKB(kb)
+    fired: set[str] = set()
+    for case in grid()[::7]:
+        _agree(kb, sym, case)
+        fired.update(Engine.for_kb(kb).evaluate(case).fired)
+    assert {rule.id for rule in kb.rules} - fired == {"not-always"}
+
+
 def test_conditions_follow_kleene_logic(operator_kb: KnowledgeBase) -> None:
     """(is_true, is_false) of every rule condition matches guidekb.engine.semantics.logic on case facts."""
     sym = SymbolicKB(operator_kb)
@@ -114,13 +127,14 @@ def test_cross_check_finds_no_disagreement(hsv_kb: KnowledgeBase, operator_kb: K
 
 def test_cross_check_catches_an_encoding_bug(operator_kb: KnowledgeBase,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runtime guard works: a deliberately wrong encoding (unknown read as false, the
-    classic three-valued mistake) is caught on random cases."""
+    """The runtime guard works: a deliberately wrong encoding (a condition that is not false
+    taken as true, i.e. unknown read as true: the classic three-valued mistake) is caught on
+    random cases."""
     real = SymbolicKB.truth
 
     def wrong(self: SymbolicKB, cond: Condition) -> Any:
-        is_true = real(self, cond)[0]
-        return is_true, z3.Not(is_true)
+        is_false = real(self, cond)[1]
+        return z3.Not(is_false), is_false
 
     monkeypatch.setattr(SymbolicKB, "truth", wrong)
     assert cross_check(operator_kb, 200) != []

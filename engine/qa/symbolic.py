@@ -9,10 +9,11 @@ symbolic case:
   ``min..max`` for an integer fact, an Int index into ``values`` for an enum, a Bool for a
   boolean, and one Bool per domain value for a list fact (which is exactly the set of lists a
   case may give: order never matters and duplicates are rejected by validation);
-* a condition becomes a pair ``(is_true, is_false)`` following Kleene logic, exactly as
-  `guidekb.engine.semantics.logic.evaluate` reads it: a test of an absent fact is neither,
-  `not` swaps the pair,
-  `known`/`unknown` look at presence, `always` is true;
+* a condition becomes a pair ``(is_true, is_false)``: its two normal forms
+  (`guidekb.engine.semantics.normal_form`, "the condition is true" and "... is false" under
+  Kleene logic, three-valued negation already resolved there) with each atom written over
+  these variables: "known and in this set of values" is the presence Bool and a test of the
+  value, "unknown" is the negated presence Bool;
 * a derived conclusion is present (and true) exactly when some rule deriving it fires. The
   loader rejects cycles among conclusions and any negated or `unknown` test of one, so the
   engine's forward chaining reaches the least fixpoint, which is that disjunction read in
@@ -36,29 +37,16 @@ from typing import Any
 import z3
 
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import (
-    AllOf,
-    Always,
-    AnyOf,
-    Compare,
-    Condition,
-    FactSpec,
-    Known,
-    Not,
-    Unknown,
-)
-from guidekb.engine.semantics import verdict
+from guidekb.engine.format.models import Condition, FactSpec
+from guidekb.engine.semantics import derivation, verdict
+from guidekb.engine.semantics import normal_form as nf
+from guidekb.engine.semantics.operators import UnsupportedCondition
 
 Pair = tuple[Any, Any]  # (is_true, is_false), both z3 Bool expressions
 
 
 # The verdict's boolean operations over z3 formulas.
 Z3_OPS: verdict.BoolOps[Any] = verdict.BoolOps(and_=lambda a, b: z3.And(a, b), not_=z3.Not)
-
-
-class UnsupportedCondition(ValueError):
-    """A condition the engine itself cannot evaluate (e.g. `lt` on an enum): the loader rejects
-    these in rules, so this only surfaces for hand-written conditions."""
 
 
 @dataclass
@@ -113,16 +101,9 @@ class SymbolicKB:
         self._derived: dict[str, Any] = {}
         self._deriving: set[str] = set()
         self._pinned: z3.Solver | None = None
-        self._derivers: dict[str, list[str]] = {}
-        self._recommenders: dict[str, list[str]] = {}
-        self._forbidders: dict[str, list[str]] = {}
-        for rule in kb.rules:  # each rule once per conclusion or code, in knowledge-base order
-            for name in dict.fromkeys(rule.then.derive):
-                self._derivers.setdefault(name, []).append(rule.id)
-            for code in dict.fromkeys(rule.then.recommend):
-                self._recommenders.setdefault(code, []).append(rule.id)
-            for code in dict.fromkeys(p.code for p in rule.then.forbid):
-                self._forbidders.setdefault(code, []).append(rule.id)
+        self._derivers = derivation.producers(kb)
+        self._recommenders = derivation.recommenders(kb)
+        self._forbidders = derivation.forbidders(kb)
 
     # --- the case -------------------------------------------------------------------------
 
@@ -194,42 +175,30 @@ class SymbolicKB:
     # --- conditions -----------------------------------------------------------------------
 
     def truth(self, cond: Condition) -> Pair:
-        """(is_true, is_false) of a condition under Kleene logic (see guidekb.engine.semantics.logic)."""
-        if isinstance(cond, AllOf):
-            parts = [self.truth(c) for c in cond.all]
-            return _and(p[0] for p in parts), _or(p[1] for p in parts)
-        if isinstance(cond, AnyOf):
-            parts = [self.truth(c) for c in cond.any]
-            return _or(p[0] for p in parts), _and(p[1] for p in parts)
-        if isinstance(cond, Not):
-            is_true, is_false = self.truth(cond.not_)
-            return is_false, is_true
-        if isinstance(cond, Always):
-            return z3.BoolVal(True), z3.BoolVal(False)
-        if isinstance(cond, Known):
-            present = self.present(cond.known)
-            return present, z3.Not(present)
-        if isinstance(cond, Unknown):
-            present = self.present(cond.unknown)
-            return z3.Not(present), present
-        return self._compare(cond)
+        """(is_true, is_false) of a condition under Kleene logic: its two normal forms."""
+        return (self.formula(nf.when_true(self.kb.facts, cond)),
+                self.formula(nf.when_false(self.kb.facts, cond)))
 
     def holds(self, cond: Condition) -> Any:
         """The condition is (Kleene) true."""
         return self.truth(cond)[0]
 
-    def _compare(self, test: Compare) -> Pair:
-        name = test.fact
-        if name in self.kb.derived_facts:
-            # A conclusion is either derived (present, value true) or absent (unknown).
-            present = self.derived(name)
-            outcome = _test_boolean(z3.BoolVal(True), test)
-            return z3.And(present, outcome), z3.And(present, z3.Not(outcome))
-        if name not in self.vars:
-            raise UnsupportedCondition(f"unknown fact '{name}'")
-        fv = self.vars[name]
-        outcome = _test(fv, test)
-        return z3.And(fv.present, outcome), z3.And(fv.present, z3.Not(outcome))
+    def formula(self, normal: nf.Normal) -> Any:
+        """A normal form as a z3 formula over the symbolic case."""
+        return nf.fold(normal, self._atom,
+                       lambda conjunctive, parts: _and(parts) if conjunctive else _or(parts))
+
+    def _atom(self, atom: nf.Atom) -> Any:
+        if isinstance(atom, nf.Concluded):
+            return self.derived(atom.name)
+        if isinstance(atom, nf.NotConcluded):
+            return z3.Not(self.derived(atom.name))
+        fv = self.vars[atom.fact]
+        if isinstance(atom, nf.FactUnknown):
+            return z3.Not(fv.present)
+        if isinstance(atom, nf.FactKnown):
+            return fv.present
+        return z3.And(fv.present, _value_test(fv, atom))
 
     # --- what the knowledge base answers --------------------------------------------------
 
@@ -285,50 +254,18 @@ def _or(parts: Iterable[Any]) -> Any:
     return items[0] if len(items) == 1 else z3.Or(*items)
 
 
-def _same_type(operand: Any, kind: type) -> bool:
-    """guidekb.engine.semantics.logic compares with `type(value) is type(operand)`: 1 never equals true."""
-    return type(operand) is kind
-
-
-def _test_boolean(value: Any, test: Compare) -> Any:
-    op, operand = test.operator, test.operand
-    if op == "equals":
-        return value == z3.BoolVal(operand) if _same_type(operand, bool) else z3.BoolVal(False)
-    if op == "in":
-        return _or(value == z3.BoolVal(o) for o in operand if _same_type(o, bool))
-    if op in ("lt", "le", "gt", "ge"):
-        return _order(z3.If(value, z3.IntVal(1), z3.IntVal(0)), op, operand)
-    raise UnsupportedCondition(f"'{op}' cannot test boolean fact '{test.fact}'")
-
-
-def _order(value: Any, op: str, operand: Any) -> Any:
-    if op == "lt":
-        return value < operand
-    if op == "le":
-        return value <= operand
-    if op == "gt":
-        return value > operand
-    return value >= operand
-
-
-def _test(fv: FactVars, test: Compare) -> Any:
-    """Whether the known value of a case fact passes the test (presence handled by caller)."""
-    op, operand, spec = test.operator, test.operand, fv.spec
-    if spec.type == "boolean":
-        return _test_boolean(fv.value, test)
-    if spec.type == "integer":
-        if op == "equals":
-            return fv.value == operand if _same_type(operand, int) else z3.BoolVal(False)
-        if op == "in":
-            return _or(fv.value == o for o in operand if _same_type(o, int))
-        if op in ("lt", "le", "gt", "ge"):
-            return _order(fv.value, op, operand)
-    elif spec.type == "enum":
-        values = spec.values or []
-        if op in ("equals", "in"):
-            chosen = [operand] if op == "equals" else list(operand)
-            return _or(fv.value == values.index(o) for o in chosen
-                       if _same_type(o, str) and o in values)
-    elif op == "contains":
-        return fv.items.get(operand, z3.BoolVal(False))
-    raise UnsupportedCondition(f"'{op}' cannot test {spec.type} fact '{fv.name}'")
+def _value_test(fv: FactVars, atom: nf.FactIn | nf.IntIn | nf.ListHas) -> Any:
+    """Whether the value of a known case fact lies in the atom's set (presence aside)."""
+    if isinstance(atom, nf.ListHas):
+        item = fv.items[atom.item]
+        return item if atom.present else z3.Not(item)
+    if isinstance(atom, nf.IntIn):
+        # The domain constraints keep the value within min..max, so the ends of the domain
+        # need no test of their own.
+        low, high = fv.spec.min, fv.spec.max
+        return _or(_and([*([fv.value >= a] if a != low else []), *([fv.value <= b] if b != high else [])])
+                   for a, b in atom.intervals)
+    if fv.spec.type == "boolean":
+        return _or(fv.value if v else z3.Not(fv.value) for v in atom.values)
+    index: dict[object, int] = {v: i for i, v in enumerate(fv.spec.values or [])}  # enum value -> Int
+    return _or(fv.value == index[v] for v in atom.values)
