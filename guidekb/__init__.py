@@ -20,8 +20,16 @@ from typing import TYPE_CHECKING, Any
 from guidekb import _python_guard  # noqa: F401  first: on Python 3.13+ one sentence, not a linker error
 
 if TYPE_CHECKING:
-    from guidekb.api import UnknownCodeError, evaluate, explain, load, violated_invariants
-    from guidekb.engine.errors import CaseError, GuidekbError, KnowledgeBaseError, Problem, ProblemsError
+    from guidekb.api import evaluate, explain, load, violated_invariants
+    from guidekb.engine.errors import (
+        CaseError,
+        EvaluationError,
+        GuidekbError,
+        KnowledgeBaseError,
+        Problem,
+        ProblemsError,
+        UnknownName,
+    )
     from guidekb.engine.format.cases import load_case, validate_case
     from guidekb.engine.format.knowledge import KnowledgeBase
     from guidekb.engine.format.loading import load_knowledge_base
@@ -64,7 +72,8 @@ _EXPORTS = {
     "KnowledgeBaseError": "guidekb.engine.errors",
     "CaseError": "guidekb.engine.errors",
     "ScenarioError": "guidekb.engine.qa.scenarios",
-    "UnknownCodeError": "guidekb.api",
+    "UnknownName": "guidekb.engine.errors",
+    "EvaluationError": "guidekb.engine.errors",
     "Problem": "guidekb.engine.errors",
 }
 
@@ -73,6 +82,7 @@ __all__ = [
     "CaseError",
     "Counterexample",
     "Engine",
+    "EvaluationError",
     "Explanation",
     "GuidekbError",
     "Invariant",
@@ -83,7 +93,7 @@ __all__ = [
     "ProblemsError",
     "ScenarioError",
     "ScenarioResult",
-    "UnknownCodeError",
+    "UnknownName",
     "counterexample",
     "evaluate",
     "explain",

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from guidekb.engine.errors import GuidekbError
+from guidekb.engine.errors import UnknownName
 from guidekb.engine.format.cases import validate_case
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.format.suggest import did_you_mean
-from guidekb.engine.qa.invariants import Invariant, check_case, load_invariants
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.runtime.explanation import Explanation
 from guidekb.engine.runtime.explanation import explain as _explain
+
+if TYPE_CHECKING:
+    from guidekb.engine.qa.invariants import Invariant
 
 
 def load(path: str | os.PathLike[str]) -> KnowledgeBase:
@@ -32,36 +34,27 @@ def load(path: str | os.PathLike[str]) -> KnowledgeBase:
 
 def evaluate(kb: KnowledgeBase, case: Mapping[str, Any]) -> Answer:
     """The answer for `case` (fact name -> value; absent or None means unknown), validated
-    first: raises CaseError on any invalid fact or value."""
-    return Engine.for_kb(kb).evaluate(validate_case(case, kb))
+    first: raises CaseError on any invalid fact or value, EvaluationError (no answer) if the
+    rule engine fails."""
+    return Engine.for_kb(kb).evaluate(case)  # the engine validates unless told the case is
 
 
 def explain(kb: KnowledgeBase, case: Mapping[str, Any], code: str) -> Explanation:
     """Why `code` was (or was not) recommended or forbidden for `case`, rule by rule, each
-    condition true, false or unknown. Raises CaseError for an invalid case and
-    UnknownCodeError for a code the knowledge base does not define."""
+    condition true, false or unknown. Raises CaseError for an invalid case and UnknownName
+    (a KeyError) for a code the knowledge base does not define."""
     if code not in kb.outcomes:
-        raise UnknownCodeError(code, kb)
+        raise UnknownName("code", code, did_you_mean(code, kb.outcomes, "codes"))
     return _explain(kb, validate_case(case, kb), code)
-
-
-class UnknownCodeError(GuidekbError, KeyError):
-    """A recommendation or prohibition code the knowledge base does not define. A KeyError
-    too, so callers that looked codes up in a mapping keep working."""
-
-    def __init__(self, code: str, kb: KnowledgeBase) -> None:
-        self.code = code
-        super().__init__(f"unknown code '{code}' in {kb.id}; "
-                         f"{did_you_mean(code, kb.outcomes, 'codes')}")
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
 
 
 def violated_invariants(kb: KnowledgeBase, case: Mapping[str, Any],
                         invariants: Iterable[Invariant] | None = None) -> dict[str, str]:
     """The invariants `case` violates (id -> what went wrong); empty when all hold. Checks
     the knowledge base's own invariants.yaml unless `invariants` are given."""
+    # The QA layer is imported here, not above: evaluating a case should not load it.
+    from guidekb.engine.qa.invariants import check_case, load_invariants
+
     validated = validate_case(case, kb)
     engine = Engine.for_kb(kb)
     found: dict[str, str] = {}

@@ -9,6 +9,7 @@ Blocks tagged `kind=<file kind>` are validated against that file kind's model.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -89,3 +90,48 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
         if block.lang == "console":
             # The README's commands run in the repository, on the shipped knowledge base.
             run_session(block, ROOT if page.name == "README.md" else tmp_path, page)
+
+
+# --- Python examples ------------------------------------------------------------------------------
+
+# Runs a page's ```python blocks in order, in one namespace, from the repository's root (where
+# the pages' relative paths point), then calls every `test_*` function they define, as pytest
+# would. Its own process: an example may load knowledge bases or set Hypothesis settings.
+PYTHON_RUNNER = """\
+import json, sys
+from hypothesis import settings
+
+settings.register_profile("docs", max_examples=25, deadline=None, derandomize=True, database=None)
+settings.load_profile("docs")
+page, blocks = json.load(sys.stdin)
+namespace = {"__name__": "__main__"}
+for line, body in blocks:
+    # Padded so that a traceback gives the line in the page.
+    exec(compile("\\n" * line + body, page, "exec"), namespace)
+for name, value in list(namespace.items()):
+    if name.startswith("test_") and callable(value):
+        value()
+        print("ran", name)
+"""
+
+
+def python_blocks(page: Path) -> list[Block]:
+    """The examples to run; a block with a `title` is a file shown whole (a conftest.py)."""
+    return [b for b in blocks(page) if b.lang == "python" and "title" not in b.attrs]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)], ids=lambda p: p.name)
+def test_page_python_examples_run(page: Path) -> None:
+    code = [(block.line, block.body) for block in python_blocks(page)]
+    result = subprocess.run([sys.executable, "-c", PYTHON_RUNNER], input=json.dumps([page.name, code]),
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{page.name}: an example failed\n{result.stderr}"
+
+
+def test_python_examples_use_only_the_public_api() -> None:
+    """Pages teach `guidekb` and `guidekb.strategies`; the modules behind them may change."""
+    for page in (ROOT / "docs" / "api.md", ROOT / "docs" / "qa-guide.md"):
+        for block in python_blocks(page):
+            imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", block.body, re.M)
+            private = [m for m in imports if m.startswith("guidekb") and m not in ("guidekb", "guidekb.strategies")]
+            assert not private, f"{page.name}:{block.line}: imports {private}"

@@ -26,12 +26,15 @@ from guidekb.engine.runtime.evaluation import Engine
 from tests.conftest import HSV_KB
 from tests.kbedit import drop_rule, edit_rule
 
-# The team's profile: derandomized (runs repeat), enough examples to find the seeded bug.
+# The team's profiles, derandomized (runs repeat): a quick one by default, and one that searches
+# long enough to find the seeded bug, chosen with Hypothesis's own --hypothesis-profile.
 CONFTEST = """\
-from hypothesis import settings
+from hypothesis import Phase, settings
 
-settings.register_profile("team", max_examples=200, deadline=None, derandomize=True, database=None)
-settings.load_profile("team")
+settings.register_profile("explicit-only", phases=[Phase.explicit])
+settings.register_profile("quick", max_examples=10, deadline=None, derandomize=True, database=None)
+settings.register_profile("search", max_examples=150, deadline=None, derandomize=True, database=None)
+settings.load_profile("quick")
 """
 
 
@@ -53,8 +56,8 @@ def pytest_in(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def outcomes(output: str) -> dict[str, str]:
-    """node id -> PASSED/FAILED, from `pytest -v` output."""
-    return dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED)", output, re.M))
+    """node id -> PASSED/FAILED/SKIPPED, from `pytest -v` output."""
+    return dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED)", output, re.M))
 
 
 def expected_ids(kb: KnowledgeBase, name: str = "hsv-resistance") -> set[str]:
@@ -78,7 +81,7 @@ def test_a_broken_rule_fails_with_the_counterexample_as_a_scenario(
         scratch: Path, hsv_kb: KnowledgeBase, hsv_engine: Engine) -> None:
     kb_dir = scratch / "hsv-resistance"
     drop_rule(kb_dir, "no-famciclovir-when-suspected")
-    result = pytest_in(scratch, "--guidekb-kb", "hsv-resistance", "-v",
+    result = pytest_in(scratch, "--guidekb-kb", "hsv-resistance", "-v", "--hypothesis-profile", "search",
                        "-k", "invariant::no-famciclovir-when-resistance-suspected")
     assert result.returncode == 1, result.stdout + result.stderr
     assert outcomes(result.stdout) == {
@@ -101,6 +104,14 @@ def test_a_broken_rule_fails_with_the_counterexample_as_a_scenario(
     assert "  forbidden:          famciclovir was not forbidden" in again.stdout
     fixed = run_scenario(hsv_engine, load_scenario(kb_dir / "scenarios" / "counterexample.yaml", hsv_kb))
     assert fixed.passed
+
+    # The team's settings govern the search: under a profile that draws no cases, Hypothesis
+    # skips the item.
+    blind = pytest_in(scratch, "--guidekb-kb", "hsv-resistance", "-v", "--hypothesis-profile", "explicit-only",
+                      "-k", "invariant::no-famciclovir-when-resistance-suspected")
+    assert outcomes(blind.stdout) == {
+        "hsv-resistance::invariant::no-famciclovir-when-resistance-suspected": "SKIPPED"}, blind.stdout
+    assert "Hypothesis has been told to run no test cases" in blind.stdout
 
 
 def test_a_failing_scenario_shows_expected_against_got(scratch: Path, hsv_kb: KnowledgeBase,
