@@ -10,34 +10,44 @@ application is `guidekb.app.app`, also reachable here as `guidekb.cli.app` (load
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
-from guidekb.exits import INTERRUPTED, report
+from guidekb import interrupts
+from guidekb.exits import INTERRUPTED, INVALID, interrupted, report
 
 
 def main() -> None:
     """Run the `guidekb` command and exit with its status."""
+    interrupts.install()
+    _quiet_rule_engine_log()
     try:
         from guidekb.app import app
 
-        app(prog_name="guidekb")
+        app(prog_name="guidekb")  # exits (standalone Typer); returning would mean success
+        _exit(interrupted() if interrupts.pressed() else 0)
     except SystemExit as done:
-        if done.code == INTERRUPTED:
-            _stop_on_next_interrupt()
-        raise
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else INVALID)
+        _exit(interrupted() if code == INTERRUPTED or interrupts.pressed() else code)
     except BaseException as exc:  # outside any command: importing guidekb, or Typer itself
-        code = report(exc)
-        if code == INTERRUPTED:
-            _stop_on_next_interrupt()
-        sys.exit(code)
+        _exit(report(exc))
 
 
-def _stop_on_next_interrupt() -> None:
-    """A second Ctrl-C while Python shuts down ends the process at once, without a traceback
-    from the interpreter's own clean-up."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _quiet_rule_engine_log() -> None:
+    """durable_rules logs every exception inside a rule action, traceback included, through
+    Python's last-resort handler onto stderr. The engine already turns such an exception into
+    an error, or re-raises Ctrl-C, so the log would only put a traceback on the terminal."""
+    log = logging.getLogger("durable")
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+
+
+def _exit(code: int) -> NoReturn:
+    if code == INTERRUPTED:  # a late or second Ctrl-C must not interrupt the interpreter's exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,8 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
+from guidekb import interrupts
+
 OK = 0
 FINDING = 1
 INVALID = 2
@@ -44,9 +46,8 @@ _MESSAGE_LIMIT = 300  # characters of an internal error's message on its one lin
 
 def report(exc: BaseException) -> int:
     """Print what stopped the command (never a traceback) and return the exit status."""
-    if isinstance(exc, KeyboardInterrupt):
-        _say("guidekb: interrupted")
-        return INTERRUPTED
+    if isinstance(exc, KeyboardInterrupt) or interrupts.pressed():
+        return interrupted()
     try:
         from guidekb.engine.errors import EvaluationError, GuidekbError, ProblemsError
     except Exception:  # the engine itself does not import: that is the failure to report
@@ -63,6 +64,14 @@ def report(exc: BaseException) -> int:
         _say("error: " + _continued(_inert_lines(str(exc))))
         return INVALID
     return internal_error(exc)
+
+
+def interrupted() -> int:
+    """Ctrl-C was pressed: say so (whatever error it surfaced as) and exit 130."""
+    if not interrupts.acknowledged():
+        interrupts.acknowledge()
+        _say("guidekb: interrupted")
+    return INTERRUPTED
 
 
 def internal_error(exc: BaseException) -> int:

@@ -25,7 +25,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.qa.casespace import cone_of_influence, sample_cases
 from guidekb.engine.qa.counterexamples import Counterexample, counterexample
 from guidekb.engine.qa.invariants import Invariant
-from guidekb.engine.qa.symbolic import SymbolicKB
+from guidekb.engine.qa.symbolic import SymbolicKB, check
 from guidekb.engine.runtime.evaluation import Engine
 
 Status = Literal["proved", "refuted", "unconfirmed", "unknown"]
@@ -59,7 +59,7 @@ class Prover:
         solver.set("timeout", self.timeout_ms)
         solver.add(*(self.sym.domain() if domain is None else domain), *constraints)
         self.calls += 1
-        return solver.check()
+        return check(solver)
 
     def example(self, *constraints: Any, sym: SymbolicKB | None = None,
                 domain: list[Any] | None = None) -> dict[str, Any] | None:
@@ -73,13 +73,13 @@ class Prover:
         for fv in sym.vars.values():
             opt.add_soft(z3.Not(fv.present))
         self.calls += 1
-        if opt.check() == z3.sat:
+        if check(opt) == z3.sat:
             return sym.case_from(opt.model())
         solver = z3.Solver()
         solver.set("timeout", self.timeout_ms)
         solver.add(*assertions)
         self.calls += 1
-        return sym.case_from(solver.model()) if solver.check() == z3.sat else None
+        return sym.case_from(solver.model()) if check(solver) == z3.sat else None
 
 
 def prove(kb: KnowledgeBase, inv: Invariant, prover: Prover | None = None,

@@ -49,6 +49,16 @@ Pair = tuple[Any, Any]  # (is_true, is_false), both z3 Bool expressions
 Z3_OPS: verdict.BoolOps[Any] = verdict.BoolOps(and_=lambda a, b: z3.And(a, b), not_=z3.Not)
 
 
+def check(solver: z3.Solver | z3.Optimize) -> z3.CheckSatResult:
+    """`solver.check()`, except that Ctrl-C stops guidekb as it would anywhere else: z3 catches
+    SIGINT itself to cancel a check and answers `unknown` ("interrupted from keyboard"), which
+    would pass for a solver that gave up, and the run would carry on as if not interrupted."""
+    result = solver.check()
+    if result == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+        raise KeyboardInterrupt
+    return result
+
+
 @dataclass
 class FactVars:
     """The z3 variables of one case fact."""
@@ -165,7 +175,7 @@ class SymbolicKB:
         self._pinned.push()
         try:
             self._pinned.add(*self.fix(case))
-            if self._pinned.check() != z3.sat:
+            if check(self._pinned) != z3.sat:
                 raise ValueError(f"case outside the fact vocabulary's domains: {case}")
             model = self._pinned.model()
             return [z3.is_true(model.eval(e, model_completion=True)) for e in exprs]

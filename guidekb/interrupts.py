@@ -1,0 +1,103 @@
+"""Ctrl-C ends `guidekb` promptly, with exit status 130 and no traceback, wherever it lands.
+
+Python's own handler raises KeyboardInterrupt in whatever code runs at that moment, and three
+places guidekb runs lose it:
+
+* an object's finalizer (`__del__`, which z3 runs constantly to free its C memory): Python
+  prints the exception as "ignored" and carries on;
+* ctypes argument conversion (every z3 call): the interrupt becomes `ctypes.ArgumentError`;
+* z3's own Ctrl-C handler, which replaces Python's during a solver call, cancels the call and
+  answers `unknown` -- or, if the signal lands as the call starts, nothing at all.
+
+So the command line (`install`, called by guidekb.cli.main) records every Ctrl-C before
+raising (`pressed()`; guidekb.exits reports any error after one as an interruption), does not
+raise inside a finalizer, turns z3's handler off, and keeps a watcher thread that, on Ctrl-C,
+interrupts a running solver call (so a long proof stops at once) and delivers the interrupt
+again if nothing has acknowledged it (`acknowledge()`) a moment later. Programs embedding
+guidekb keep Python's default behaviour: nothing here runs unless `install` is called.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+_pressed = threading.Event()
+_acknowledged = threading.Event()
+_RETRY_SECONDS = 0.3  # an interrupt not acknowledged by then was lost: deliver it again
+
+
+def install() -> None:
+    """Take over Ctrl-C for the `guidekb` command (not when the parent process ignores it)."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, _on_interrupt)
+    _silence_z3()
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    threading.Thread(target=_watch, args=(read_end,), name="guidekb-interrupts", daemon=True).start()
+
+
+def pressed() -> bool:
+    """Whether Ctrl-C was pressed during this run."""
+    return _pressed.is_set()
+
+
+def acknowledge() -> None:
+    """The interrupt reached the code that ends the run: stop delivering it again."""
+    _acknowledged.set()
+
+
+def acknowledged() -> bool:
+    return _acknowledged.is_set()
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    _pressed.set()
+    if not _in_finalizer(frame):
+        raise KeyboardInterrupt
+    # raising here would be printed and ignored; the watcher delivers it again shortly
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _watch(read_end: int) -> None:
+    """Runs beside the main thread, which may be inside a long C call when Ctrl-C comes."""
+    while True:
+        received = os.read(read_end, 64)
+        if not received:
+            return
+        if signal.SIGINT not in received:
+            continue
+        _pressed.set()
+        _interrupt_z3()
+        if not _acknowledged.wait(_RETRY_SECONDS):
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def _silence_z3() -> None:
+    """z3's own Ctrl-C handler swallows the signal; Python's handles it instead (and the
+    watcher interrupts the solver). z3 is imported here for that, if it is installed."""
+    try:
+        import z3
+    except ImportError:
+        return
+    z3.set_param("ctrl_c", False)
+
+
+def _interrupt_z3() -> None:
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.main_ctx().interrupt()
