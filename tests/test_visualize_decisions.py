@@ -17,6 +17,7 @@ import pytest
 from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.qa.reference import reference_evaluate
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.decisions import (
@@ -26,8 +27,11 @@ from guidekb.visualize.decisions import (
     Step,
     build_diagram,
 )
+from guidekb.visualize.formulas import Assignment, FiringFormulas, restrict
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.ordering import compact_diagram
+from guidekb.visualize.questions import vocabulary
+from tests.negationkb import grid, write_negation_kb
 from tests.visualize_kb import write_kb
 
 
@@ -207,3 +211,25 @@ def test_small_kbs_are_one_chart(tmp_path: Path) -> None:
     book = chart_book(kb)
     assert len(book.charts) == 1 and book.charts[0].codes == ()
     assert book.in_every_case.forbidden == ("drug_z",)
+
+
+def test_firing_formulas_agree_with_the_interpreter_on_every_negation(tmp_path: Path) -> None:
+    """The HSV rules never use `not`, so the charts of the default knowledge base cannot catch
+    a negation read wrongly here: every rule of the negation knowledge base, on every case of
+    its grid, fires by its formula exactly when the plain interpreter fires it."""
+    kb = load_knowledge_base(write_negation_kb(tmp_path))
+    vocab = vocabulary(kb)
+    formulas = FiringFormulas(kb, vocab)
+    fired: set[str] = set()
+    for case in grid():
+        assignment = Assignment(vocab, vocab.answers_for(case))
+        expected = set(reference_evaluate(kb, case).fired)
+        got = {rule.id for rule in kb.rules if restrict(formulas.fires(rule.id), assignment) is True}
+        assert got == expected, f"case {case}"
+        fired |= got
+    assert {rule.id for rule in kb.rules} - fired == {"not-always"}
+
+
+def test_whole_negation_diagram_agrees_with_the_engine(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write_negation_kb(tmp_path))
+    assert assert_agrees(build_diagram(kb), cap=12) > 50

@@ -1,23 +1,27 @@
 """When does a rule fire? Each rule's condition as a plain true/false formula over answers.
 
 The engine fires a rule when its condition is *true* under Kleene logic (an absent fact makes
-a test unknown, never false). "The condition is true" is two-valued, and pushes down through
-`all`/`any` (De Morgan holds in Kleene logic too), so each rule's firing becomes an and/or
-formula whose atoms say "question q got one of these answers". A conclusion a rule reads is
-replaced by "one of the rules deriving it fires" (the loader rejects cycles and negated
-conclusions, so this always terminates and stays positive). Partially evaluating these
-formulas under some answers is what the decision diagram is built from.
+a test unknown, never false). "The condition is true" is the condition's normal form
+(`guidekb.engine.semantics.normal_form`, where three-valued negation is resolved): a positive
+and/or formula whose atoms say "this fact is known with a value in this set", "unknown",
+"this list holds (or lacks) this item" or "this conclusion was drawn". Each atom becomes
+"question q got one of these answers"; a conclusion becomes "one of the rules deriving it
+fires" (the loader rejects cycles and negated conclusions, so this always terminates and
+stays positive). Partially evaluating these formulas under some answers is what the decision
+diagram is built from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import AllOf, Always, AnyOf, Compare, Condition, Known, Not, Unknown
-from guidekb.engine.semantics.logic import compare
-from guidekb.visualize.questions import Vocabulary
+from guidekb.engine.semantics import intervals
+from guidekb.engine.semantics import normal_form as nf
+from guidekb.engine.semantics.derivation import producers
+from guidekb.visualize.questions import Answer, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -84,52 +88,52 @@ class FiringFormulas:
         self.vocabulary = vocabulary
         self.index = {(q.fact, q.item): i for i, q in enumerate(vocabulary.questions)}
         self._fires: dict[str, Formula] = {}
+        self._producers = producers(kb)
 
     def fires(self, rule_id: str) -> Formula:
         if rule_id not in self._fires:
-            self._fires[rule_id] = self._holds(self.kb.rule(rule_id).when, negated=False)
+            normal = nf.when_true(self.kb.facts, self.kb.rule(rule_id).when)
+            self._fires[rule_id] = nf.fold(normal, self._atom, junction)
         return self._fires[rule_id]
 
     def _derived(self, name: str) -> Formula:
-        return junction(False, (self.fires(r.id) for r in self.kb.rules if name in r.then.derive))
+        return junction(False, (self.fires(r) for r in self._producers.get(name, [])))
 
-    def _holds(self, cond: Condition, negated: bool) -> Formula:
-        """Formula for "cond is true" (or "cond is false" when `negated`)."""
-        if isinstance(cond, AllOf | AnyOf):
-            children = cond.all if isinstance(cond, AllOf) else cond.any
-            conjunctive = isinstance(cond, AllOf) != negated
-            return junction(conjunctive, (self._holds(c, negated) for c in children))
-        if isinstance(cond, Not):
-            return self._holds(cond.not_, not negated)
-        if isinstance(cond, Always):
-            return not negated
-        if isinstance(cond, Known | Unknown):
-            name = cond.known if isinstance(cond, Known) else cond.unknown
-            if name in self.kb.derived_facts:
-                assert not negated and isinstance(cond, Known), "the loader admits only positive conclusions"
-                return self._derived(name)
-            want_present = isinstance(cond, Known) != negated
-            return self._presence(name, want_present)
-        return self._compare(cond, negated)
+    def _atom(self, atom: nf.Atom) -> Formula:
+        if isinstance(atom, nf.Concluded):
+            return self._derived(atom.name)
+        if isinstance(atom, nf.NotConcluded):
+            raise AssertionError("the loader admits conclusions only positively")
+        if isinstance(atom, nf.FactKnown | nf.FactUnknown):
+            question = self.index[(atom.fact, self.vocabulary.presence_question(atom.fact).item)]
+            present = isinstance(atom, nf.FactKnown)
+            return self._accepting(question, lambda a: a.unknown != present)
+        if isinstance(atom, nf.ListHas):
+            question = self.index[(atom.fact, atom.item)]
+            return Atom(question, frozenset({0 if atom.present else 1}))  # answers: yes, no, unknown
+        question = self.index[(atom.fact, None)]
+        if isinstance(atom, nf.IntIn):
+            ranges = atom.intervals
+            return self._accepting(question, lambda a: not a.unknown and _within(a, ranges))
+        values = atom.values
+        return self._accepting(question, lambda a: not a.unknown and any(_same(a.low, v) for v in values))
 
-    def _presence(self, fact: str, present: bool) -> Formula:
-        i = self.index[(fact, self.vocabulary.presence_question(fact).item)]
-        q = self.vocabulary.questions[i]
-        accepted = {k for k, a in enumerate(q.answers) if a.unknown != present}
-        return Atom(i, frozenset(accepted))
+    def _accepting(self, question: int, accepts: Callable[[Answer], bool]) -> Formula:
+        answers = self.vocabulary.questions[question].answers
+        return Atom(question, frozenset(k for k, a in enumerate(answers) if accepts(a)))
 
-    def _compare(self, test: Compare, negated: bool) -> Formula:
-        if test.fact in self.kb.derived_facts:
-            assert not negated, "the loader admits only positive conclusions"
-            return self._derived(test.fact)
-        if test.operator == "contains":
-            i = self.index[(test.fact, test.operand)]
-            return Atom(i, frozenset({1 if negated else 0}))  # answers: yes, no, unknown
-        i = self.index[(test.fact, None)]
-        q = self.vocabulary.questions[i]
-        want = not negated
-        accepted = {k for k, a in enumerate(q.answers) if compare(test, a.low) is want}
-        return Atom(i, frozenset(accepted))
+
+def _same(value: Any, other: Any) -> bool:
+    return bool(value == other and type(value) is type(other))
+
+
+def _within(answer: Answer, ranges: intervals.Intervals) -> bool:
+    """Whether an integer answer's range lies in `ranges`. The vocabulary splits integers at
+    every cut point of the rules, so a range is never partly in."""
+    assert isinstance(answer.low, int) and isinstance(answer.high, int)
+    inside = intervals.contains(ranges, answer.low)
+    assert inside == intervals.contains(ranges, answer.high), "answer ranges follow the cut points"
+    return inside
 
 
 # --- partial evaluation ---------------------------------------------------------------------

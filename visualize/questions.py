@@ -9,11 +9,14 @@ engine treats an absent fact differently from any value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from guidekb.engine.format.conditions import leaves
+from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import Compare, FactSpec
+from guidekb.engine.format.models import FactSpec
+from guidekb.engine.semantics.cut_points import cut_points, regions, tested_items
 
 ABSENT = None  # the value of the "unknown" answer: the fact is left out of the case
 
@@ -56,13 +59,10 @@ class Question:
 UNKNOWN = "unknown"
 
 
-def _integer_answers(spec: FactSpec, cuts: set[int]) -> tuple[Answer, ...]:
-    """Ranges of [min, max] split where a rule's test changes value; `cuts` are range starts."""
+def _integer_answers(spec: FactSpec, cuts: list[int]) -> tuple[Answer, ...]:
+    """Ranges of [min, max] split where a rule's test changes value (at its cut points)."""
     assert spec.min is not None and spec.max is not None
-    starts = sorted({spec.min} | {c for c in cuts if spec.min < c <= spec.max})
-    ends = [s - 1 for s in starts[1:]] + [spec.max]
-    answers = [Answer(range_label(lo, hi, spec.min, spec.max), lo, hi)
-               for lo, hi in zip(starts, ends, strict=True)]
+    answers = [Answer(range_label(lo, hi, spec.min, spec.max), lo, hi) for lo, hi in regions(spec, cuts)]
     return (*answers, Answer(UNKNOWN, ABSENT, ABSENT))
 
 
@@ -77,17 +77,6 @@ def range_label(lo: int, hi: int, lowest: int, highest: int) -> str:
     if hi == highest:
         return f"≥ {lo}"
     return f"{lo}–{hi}"
-
-
-def _cuts(test: Compare) -> set[int]:
-    """Where an integer test can change value: the first integer of each constant range."""
-    op, operand = test.operator, test.operand
-    if op in ("lt", "ge"):
-        return {operand}
-    if op in ("le", "gt"):
-        return {operand + 1}
-    values = operand if op == "in" else [operand]
-    return {v for v in values if isinstance(v, int)} | {v + 1 for v in values if isinstance(v, int)}
 
 
 def humanize(value: str) -> str:
@@ -111,6 +100,28 @@ class Vocabulary:
         """The question whose answer tells whether `fact` is recorded at all."""
         return self.for_fact(fact)[0]
 
+    def answers_for(self, case: Mapping[str, Any]) -> dict[int, int]:
+        """The answer a concrete (validated) case gives to every question, by index."""
+        chosen: dict[int, int] = {}
+        for i, q in enumerate(self.questions):
+            if q.fact not in case:
+                chosen[i] = q.unknown_index
+                continue
+            value = case[q.fact]
+            if q.item is not None:
+                value = q.item in value
+            chosen[i] = next(k for k, a in enumerate(q.answers) if not a.unknown and _matches(a, value))
+        return chosen
+
+
+def _matches(answer: Answer, value: Any) -> bool:
+    if isinstance(value, list):
+        return True  # the "recorded?" question of a list fact no rule tests item by item
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = answer.low, answer.high
+        return isinstance(low, int) and isinstance(high, int) and low <= value <= high
+    return bool(answer.low == value and type(answer.low) is type(value))
+
 
 def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
     """The questions of a knowledge base: only case facts some rule reads are asked.
@@ -119,11 +130,10 @@ def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
     `order` is given (facts it leaves out follow it, in the default order). The items of a
     list fact are asked one by one, in the order of its declared values.
     """
-    read: dict[str, list[Compare | None]] = {}
-    for rule in kb.rules:
-        for site in leaves(rule.when):
-            if site.fact in kb.case_facts:
-                read.setdefault(site.fact, []).append(site.leaf if isinstance(site.leaf, Compare) else None)
+    conditions = [rule.when for rule in kb.rules]
+    read = {f for c in conditions for f in facts_read(c) if f in kb.case_facts}
+    cuts = cut_points(conditions, kb.facts)
+    items = tested_items(kb.facts, conditions)
     preferred = [f for f in kb.manifest.flowchart.question_order if f in read]
     default = preferred + [f for f in kb.case_facts if f in read and f not in preferred]
     if order is None:
@@ -135,7 +145,6 @@ def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
     for name in order:
         spec = kb.case_facts[name]
         text = _question_text(name, spec)
-        tests = [t for t in read[name] if t is not None]
         if spec.type == "boolean":
             questions.append(Question(name, None, text, (
                 Answer("yes", True, True), Answer("no", False, False), Answer(UNKNOWN, ABSENT, ABSENT))))
@@ -143,14 +152,10 @@ def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
             values = [Answer(humanize(v), v, v) for v in spec.values or []]
             questions.append(Question(name, None, text, (*values, Answer(UNKNOWN, ABSENT, ABSENT))))
         elif spec.type == "integer":
-            cuts: set[int] = set()
-            for test in tests:
-                cuts |= _cuts(test)
-            questions.append(Question(name, None, text, _integer_answers(spec, cuts)))
+            questions.append(Question(name, None, text, _integer_answers(spec, cuts.get(name, []))))
         else:
-            tested = {t.operand for t in tests if t.operator == "contains"}
-            items: list[str | None] = [v for v in spec.values or [] if v in tested] or [None]
-            for item in items:
+            tested: list[str | None] = [v for v in spec.values or [] if v in items.get(name, ())] or [None]
+            for item in tested:
                 answers: tuple[Answer, ...]
                 if item is None:
                     answers = (Answer("recorded", True, True), Answer(UNKNOWN, ABSENT, ABSENT))
