@@ -41,7 +41,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 def normalize(text: str) -> str:
     """Text as compared for provenance: typographic variants folded, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
+    if not text.isascii():  # NFKC and the typographic table change nothing in ASCII
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -83,6 +84,7 @@ class SourceText:
         self.raw = raw if raw is not None else read_text(path, SOURCE_MAX_BYTES, "source text")
         self.lines = self.raw.splitlines()
         self.section_titles = section_titles
+        self._section_texts: dict[Section, str] = {}
         self.sections, self.missing_sections = self._find_sections()
 
     def _find_sections(self) -> tuple[list[Section], list[str]]:
@@ -113,14 +115,20 @@ class SourceText:
         return len(self.lines) + 1
 
     def section(self, title: str) -> Section | None:
-        wanted = normalize(title)
+        return self._sections_by_title.get(normalize(title))
+
+    @cached_property
+    def _sections_by_title(self) -> dict[str, Section]:
+        found: dict[str, Section] = {}
         for section in self.sections:
-            if normalize(section.title) == wanted:
-                return section
-        return None
+            found.setdefault(normalize(section.title), section)  # the first of equal titles
+        return found
 
     def section_text(self, section: Section) -> str:
-        return normalize(" ".join(self.lines[section.line: section.end_line - 1]))
+        if section not in self._section_texts:
+            self._section_texts[section] = normalize(
+                " ".join(self.lines[section.line: section.end_line - 1]))
+        return self._section_texts[section]
 
     @cached_property
     def body(self) -> str:

@@ -57,6 +57,7 @@ _NUMBER_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+_NUMBER_START = frozenset("0123456789+-.")  # every pattern above starts with one of these
 Refusal = tuple[str, str, ErrorCode]  # message, hint, code
 _SHOWN = 40  # characters of a refused value repeated in its message
 
@@ -73,6 +74,8 @@ def resolve_plain(text: str) -> str:
         return INT_TAG
     if text == "<<":
         return MERGE_TAG
+    if text[0] not in _NUMBER_START:  # most text: no number pattern can match
+        return STR_TAG
     if _LEADING_ZERO.fullmatch(text) or any(p.fullmatch(text) for p, _ in _NUMBER_KINDS):
         return AMBIGUOUS_TAG
     return STR_TAG
