@@ -15,11 +15,14 @@ Hypothesis until something is evaluated. Hypothesis strategies are in `guidekb.s
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from guidekb import _python_guard  # noqa: F401  first: on Python 3.13+ one sentence, not a linker error
 
+# typing.TYPE_CHECKING without importing typing (mypy treats the name the same way).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from guidekb.api import evaluate, explain, load, violated_invariants
     from guidekb.engine.errors import (
         CaseError,
@@ -108,7 +111,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def _import_on_first_use(name: str) -> Any:
     """Import a public name on first use (PEP 562) and keep it, so the next use is plain."""
     module = _EXPORTS.get(name)
     if module is None:
@@ -120,3 +123,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+# Hidden from type checkers, which would otherwise take every attribute of guidekb to exist:
+# they see the imports above and report a misspelt name.
+if not TYPE_CHECKING:
+    __getattr__ = _import_on_first_use

@@ -6,6 +6,7 @@ invalid one raises the CaseError the command line shows, never a silent answer.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,20 @@ def test_every_public_name_resolves() -> None:
     assert guidekb.load_knowledge_base.__module__ == "guidekb.engine.format.loading"
     with pytest.raises(AttributeError, match="no attribute 'evaluat'"):
         guidekb.evaluat  # noqa: B018  (a misspelt name is an AttributeError, as usual)
+
+
+def test_type_checkers_see_every_public_name(tmp_path: Path) -> None:
+    """Lazy at run time, yet mypy knows each name's type and still reports a misspelt one."""
+    snippet = tmp_path / "uses_guidekb.py"
+    snippet.write_text("import guidekb\nimport guidekb.strategies\n"
+                       + "".join(f"reveal_type(guidekb.{name})\n" for name in guidekb.__all__)
+                       + "reveal_type(guidekb.strategies.cases)\nguidekb.evaluat\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(snippet)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    revealed = re.findall(r'Revealed type is "(.*)"', result.stdout)
+    assert len(revealed) == len(guidekb.__all__) + 1, result.stdout
+    assert not [t for t in revealed if t == "Any"], result.stdout
+    assert 'Module has no attribute "evaluat"' in result.stdout
 
 
 def test_submodules_are_still_importable_beside_the_lazy_names() -> None:

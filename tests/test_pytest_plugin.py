@@ -139,6 +139,12 @@ def test_a_failing_scenario_shows_expected_against_got(scratch: Path, hsv_kb: Kn
             "code 'foscarnet'") in result.stdout
     assert "Traceback" not in result.stdout
 
+    # The same under pytest-xdist: every worker collects the same items; failures travel back.
+    distributed = pytest_in(scratch, "--guidekb-kb", "hsv-resistance", "-n", "2", "-k", "scenario::window-day-10")
+    assert re.search(r"^FAILED hsv-resistance::scenario::window-day-10-failure\b", distributed.stdout, re.M)
+    assert "2 workers [2 items]" in distributed.stdout and "= 2 failed in " in distributed.stdout
+    assert "  forbidden:          iv_foscarnet was not forbidden" in distributed.stdout
+
 
 def test_a_knowledge_base_that_does_not_load_is_a_collection_error(scratch: Path) -> None:
     edit_rule(scratch / "hsv-resistance", "no-famciclovir-when-suspected", "as cross-resistance is common",
