@@ -4,7 +4,10 @@ In a Markdown page (the README's commands run in the repository itself), a fence
 fresh folder; `restore="..."` rewrites the first block of that title), and a `console` block
 is a session: each `$ guidekb ...` line is run and must print the lines below it. A last line
 `...` means "the output starts like this"; `[exit N]` is the expected exit status (default 0).
-Blocks tagged `kind=<file kind>` are validated against that file kind's model.
+Blocks tagged `kind=<file kind>` are validated against that file kind's model. The ```python
+blocks of a page are run in order, in one namespace, from the repository's root, and the
+`test_*` functions they define are called; on the API and QA pages they may import only the
+public modules (`guidekb`, `guidekb.strategies`).
 """
 
 from __future__ import annotations
