@@ -30,7 +30,7 @@ GOLDEN = [
         'rules/main.yaml',
         '        refs: [1]\n\n  - id: no-topical',
         '        refs: one\n\n  - id: no-topical',
-        ["rules/main.yaml:59:15: rules[3].provenance[0].refs: Input should be a valid list\n    got 'one'"],
+        ["rules/main.yaml:59:15: rules[3].provenance[0].refs: expected a list\n    got 'one'; write [a, b] or one '- item' per line"],
         id='wrong_type',
     ),
     pytest.param(
@@ -177,7 +177,7 @@ GOLDEN = [
         'facts.yaml',
         '    type: integer',
         '    type: number',
-        ["facts.yaml:7:11: facts.days_on_therapy.type: Input should be 'boolean', 'enum', 'integer' or 'enum_list'\n    got 'number'"],
+        ["facts.yaml:7:11: facts.days_on_therapy.type: must be one of boolean, enum, integer, enum_list\n    got 'number'"],
         id='fact_type_unknown',
     ),
     pytest.param(

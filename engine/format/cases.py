@@ -7,24 +7,34 @@ the fact, the value and what is allowed, located in the file.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from guidekb.engine.errors import CaseError, Problem
+from guidekb.engine.errors import (
+    CASE_NOT_A_MAPPING,
+    DERIVED_FACT_IN_CASE,
+    UNKNOWN_CASE_FACT,
+    VALUE_NOT_ALLOWED,
+    CaseError,
+    CaseProblem,
+    ErrorCode,
+    Problem,
+)
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import FactSpec
 from guidekb.engine.format.suggest import did_you_mean
-from guidekb.engine.format.yamlsource import YamlDocument, load_yaml, parse_yaml
+from guidekb.engine.format.yamlsource import CASE_LIMITS, YamlDocument, load_yaml, parse_yaml
 
 
 def load_case(path: Path | str, kb: KnowledgeBase) -> dict[str, Any]:
     """Read and validate one case file; raises CaseError listing every problem."""
-    doc, problems = load_yaml(Path(path))
+    doc, problems = load_yaml(Path(path), CASE_LIMITS)
     return _validated(doc, problems, kb)
 
 
 def parse_case(text: str, kb: KnowledgeBase, name: str = "<case>") -> dict[str, Any]:
-    doc, problems = parse_yaml(text, name)
+    doc, problems = parse_yaml(text, name, CASE_LIMITS)
     return _validated(doc, problems, kb)
 
 
@@ -34,38 +44,52 @@ def _validated(doc: YamlDocument, problems: list[Problem], kb: KnowledgeBase) ->
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
-        raise CaseError([doc.problem((), "a case is a mapping of fact names to values",
-                                     "for example:  immune_status: immunocompromised")])
+        raise CaseError([replace(doc.problem((), "a case is a mapping of fact names to values",
+                                             "for example:  immune_status: immunocompromised"),
+                                 code=CASE_NOT_A_MAPPING)])
     return validate_case(doc.data, kb, doc)
 
 
 def validate_case(facts: Mapping[str, Any], kb: KnowledgeBase,
                   doc: YamlDocument | None = None) -> dict[str, Any]:
-    """The case with unknown (null) facts dropped; raises CaseError on any invalid fact."""
+    """The case with unknown (null) facts dropped; raises CaseError on any invalid fact.
+
+    The one check every way into the engine goes through (case files, scenarios, the Python
+    API): a fact the knowledge base does not have, a conclusion given as a fact, or a value
+    outside the fact's domain (a string for an integer, a boolean for an integer, an integer
+    out of range, a value not in the list) is an error naming the fact, the value and what
+    is allowed, never a silent wrong answer.
+    """
     problems: list[Problem] = []
+    details: list[CaseProblem] = []
     case: dict[str, Any] = {}
 
-    def report(key: str, message: str, hint: str) -> None:
+    def report(key: Any, code: ErrorCode, value: Any, allowed_here: str, message: str, hint: str) -> None:
         if doc is not None:
-            problems.append(doc.problem((key,), message, hint))
+            # replace(), not a keyword: documents may override problem() (scenarios do)
+            problems.append(replace(doc.problem((key,), message, hint), code=code))
         else:
-            problems.append(Problem("<case>", 1, 1, message, hint))
+            problems.append(Problem("<case>", 1, 1, message, hint, code=code, path=str(key),
+                                    where=f"fact {key}"))
+        details.append(CaseProblem(str(key), value, allowed_here, code))
 
     for name, value in facts.items():
-        spec = kb.facts.get(str(name))
+        spec = kb.facts.get(name) if isinstance(name, str) else None
         if spec is None:
-            report(name, f"unknown fact '{name}'", did_you_mean(str(name), kb.case_facts, "facts"))
+            report(name, UNKNOWN_CASE_FACT, None, f"one of the case facts of {kb.id}",
+                   f"unknown fact '{name}'", did_you_mean(str(name), kb.case_facts, "facts"))
         elif spec.derived:
-            report(name, f"'{name}' is a conclusion the rules derive, not a case fact",
+            report(name, DERIVED_FACT_IN_CASE, value, "not given in a case: the rules derive it",
+                   f"'{name}' is a conclusion the rules derive, not a case fact",
                    "remove it: give the facts it is derived from instead")
         elif value is not None:
             error = value_error(name, spec, value)
             if error:
-                report(name, *error)
+                report(name, VALUE_NOT_ALLOWED, value, allowed(spec), *error)
             else:
                 case[name] = list(value) if isinstance(value, list) else value
     if problems:
-        raise CaseError(problems)
+        raise CaseError(problems, details)
     return case
 
 
@@ -80,25 +104,37 @@ def allowed(spec: FactSpec) -> str:
 
 
 def value_error(name: str, spec: FactSpec, value: Any) -> tuple[str, str] | None:
-    """(message, hint) when `value` is not in the domain of fact `name`, else None."""
-    bad = (f"fact '{name}': value {value!r} is not allowed", f"allowed: {allowed(spec)}")
-    if spec.type == "boolean":
-        return None if isinstance(value, bool) else bad
-    if spec.type == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return bad
-        ok = spec.min is not None and spec.max is not None and spec.min <= value <= spec.max
-        return None if ok else bad
-    domain = spec.values or []
-    if spec.type == "enum":
-        if isinstance(value, str) and value not in domain:
+    """(message, hint) when `value` is not in the domain of fact `name`, else None.
+
+    On the hot path of every evaluation: the accepted cases return before any message is built.
+    """
+    kind = spec.type
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return None
+    elif kind == "integer":
+        if (not isinstance(value, bool) and isinstance(value, int) and spec.min is not None
+                and spec.max is not None and spec.min <= value <= spec.max):
+            return None
+    elif kind == "enum":
+        domain = spec.values or []
+        if isinstance(value, str) and value in domain:
+            return None
+        if isinstance(value, str):
             best = did_you_mean(value, domain, "values")
             if best.startswith("did you mean"):
-                return bad[0], f"{best} allowed: {allowed(spec)}"
-        return None if value in domain else bad
+                return f"fact '{name}': value {value!r} is not allowed", f"{best} allowed: {allowed(spec)}"
+    else:
+        return _list_error(name, spec, value)
+    return f"fact '{name}': value {value!r} is not allowed", f"allowed: {allowed(spec)}"
+
+
+def _list_error(name: str, spec: FactSpec, value: Any) -> tuple[str, str] | None:
+    domain = spec.values or []
     if not isinstance(value, list):
-        return bad[0], f"allowed: {allowed(spec)} (write a YAML list, e.g. [{domain[0]}])"
-    wrong = [v for v in value if v not in domain]
+        return (f"fact '{name}': value {value!r} is not allowed",
+                f"allowed: {allowed(spec)} (write a YAML list, e.g. [{domain[0]}])")
+    wrong = [v for v in value if not isinstance(v, str) or v not in domain]
     if wrong:
         return (f"fact '{name}': value {wrong[0]!r} is not allowed in the list",
                 f"allowed: {allowed(spec)}")

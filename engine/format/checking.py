@@ -7,7 +7,18 @@ from typing import Protocol
 
 import networkx as nx
 
-from guidekb.engine.errors import Problem
+from guidekb.engine.errors import (
+    DERIVED_CYCLE,
+    DERIVED_FACT_MISUSE,
+    DUPLICATE_ID,
+    OPERATOR_FOR_TYPE,
+    UNKNOWN_CODE,
+    UNKNOWN_FACT,
+    UNKNOWN_SOURCE,
+    VALUE_NOT_IN_DOMAIN,
+    ErrorCode,
+    Problem,
+)
 from guidekb.engine.format.conditions import LeafSite, leaves
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import (
@@ -34,7 +45,8 @@ def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile
             here: PathKey = ("rules", i)
             if rule.id in first_seen:
                 problems.append(doc.problem((*here, "id"), f"duplicate rule id '{rule.id}'",
-                                            f"first defined at {first_seen[rule.id]}"))
+                                            f"first defined at {first_seen[rule.id]}",
+                                            code=DUPLICATE_ID))
             else:
                 pos = doc.position((*here, "id"))
                 first_seen[rule.id] = f"{doc.file}:{pos.line}"
@@ -51,7 +63,8 @@ def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile
 def check_manifest(kb: KnowledgeBase, doc: YamlDocument) -> list[Problem]:
     """Facts named by the manifest (the flowchart's question order) must be case facts."""
     return [doc.problem(("flowchart", "question_order", j), f"unknown case fact '{name}' in the "
-                        "flowchart's question order", did_you_mean(name, kb.case_facts, "case facts"))
+                        "flowchart's question order", did_you_mean(name, kb.case_facts, "case facts"),
+                        code=UNKNOWN_FACT)
             for j, name in enumerate(kb.manifest.flowchart.question_order) if name not in kb.case_facts]
 
 
@@ -63,15 +76,16 @@ def check_condition(kb: KnowledgeBase, owner: str, condition: Condition, doc: Ya
     for site in leaves(condition):
         path = (*base, *site.path)
 
-        def report(message: str, hint: str = "", key: str | None = None, p: PathKey = path) -> None:
-            problems.append(doc.problem((*p, key) if key else p, message, hint))
+        def report(code: ErrorCode, message: str, hint: str = "", key: str | None = None,
+                   p: PathKey = path) -> None:
+            problems.append(doc.problem((*p, key) if key else p, message, hint, code=code))
 
         name = site.fact
         spec = kb.facts.get(name)
         field = "fact" if isinstance(site.leaf, Compare) else (
             "known" if isinstance(site.leaf, Known) else "unknown")
         if spec is None:
-            report(f"{owner} uses undeclared fact '{name}'",
+            report(UNKNOWN_FACT, f"{owner} uses undeclared fact '{name}'",
                    did_you_mean(name, kb.facts, "facts"), field)
             continue
         if spec.derived:
@@ -86,17 +100,18 @@ def _check_derived_use(owner: str, site: LeafSite, report: _Report) -> None:
     why = ("a derived conclusion that no rule established is unknown, not false; "
            "write the condition over the case facts instead")
     if isinstance(leaf, Unknown):
-        report(f"{owner} tests 'unknown: {leaf.unknown}' on a derived fact", why, "unknown")
+        report(DERIVED_FACT_MISUSE, f"{owner} tests 'unknown: {leaf.unknown}' on a derived fact", why,
+               "unknown")
     elif site.negated:
-        report(f"{owner} negates derived fact '{site.fact}'", why)
+        report(DERIVED_FACT_MISUSE, f"{owner} negates derived fact '{site.fact}'", why)
     elif isinstance(leaf, Compare) and not (leaf.operator == "equals" and leaf.equals is True):
-        report(f"{owner} tests derived fact '{site.fact}' with "
+        report(DERIVED_FACT_MISUSE, f"{owner} tests derived fact '{site.fact}' with "
                f"'{leaf.operator}: {leaf.operand!r}'",
                f"derived facts are only ever true: write 'equals: true' or 'known: {site.fact}'")
 
 
 class _Report(Protocol):
-    def __call__(self, message: str, hint: str = "", key: str | None = None) -> None: ...
+    def __call__(self, code: ErrorCode, message: str, hint: str = "", key: str | None = None) -> None: ...
 
 
 def _check_compare(leaf: Compare, spec: FactSpec, report: _Report) -> None:
@@ -110,25 +125,27 @@ def _check_compare(leaf: Compare, spec: FactSpec, report: _Report) -> None:
         "enum_list": {"contains"},
     }[spec.type]
     if op not in allowed_ops:
-        report(f"'{op}' cannot test {spec.type} fact '{fact}'",
+        report(OPERATOR_FOR_TYPE, f"'{op}' cannot test {spec.type} fact '{fact}'",
                f"{'an' if spec.type[0] in 'aeiou' else 'a'} {spec.type} fact is tested with "
                f"{', '.join(sorted(allowed_ops))}", key)
         return
     values = operand if op == "in" else [operand]
     for value in values:
         if spec.type == "boolean" and not isinstance(value, bool):
-            report(f"value {value!r} is not allowed for boolean fact '{fact}'",
+            report(VALUE_NOT_IN_DOMAIN, f"value {value!r} is not allowed for boolean fact '{fact}'",
                    "write true or false", key)
         elif spec.type in ("enum", "enum_list") and value not in (spec.values or []):
             hint = did_you_mean(str(value), spec.values or [], "values")
             if not hint.startswith("known values"):
                 hint += " allowed values: " + ", ".join(spec.values or [])
-            report(f"value {value!r} is not allowed for fact '{fact}'", hint, key)
+            report(VALUE_NOT_IN_DOMAIN, f"value {value!r} is not allowed for fact '{fact}'", hint, key)
         elif spec.type == "integer":
             if isinstance(value, bool) or not isinstance(value, int):
-                report(f"value {value!r} is not an integer, as fact '{fact}' is", "", key)
+                report(VALUE_NOT_IN_DOMAIN, f"value {value!r} is not an integer, as fact '{fact}' is", "",
+                       key)
             elif spec.min is not None and spec.max is not None and not spec.min <= value <= spec.max:
-                report(f"value {value} is outside the range {spec.min}..{spec.max} of fact '{fact}'",
+                report(VALUE_NOT_IN_DOMAIN,
+                       f"value {value} is outside the range {spec.min}..{spec.max} of fact '{fact}'",
                        "a test outside the fact's range can never change the answer", key)
 
 
@@ -139,21 +156,25 @@ def _check_then(kb: KnowledgeBase, rule: Rule, doc: YamlDocument, base: PathKey)
         if spec is None:
             problems.append(doc.problem((*base, "derive", j), f"rule '{rule.id}' derives undeclared "
                                         f"fact '{name}'", did_you_mean(name, kb.derived_facts,
-                                                                         "derived facts")))
+                                                                         "derived facts"),
+                                        code=UNKNOWN_FACT))
         elif not spec.derived:
             problems.append(doc.problem((*base, "derive", j), f"rule '{rule.id}' derives case fact "
                                         f"'{name}'", "declare it in facts.yaml with 'derived: true'; "
-                                        "case facts come only from the case"))
+                                        "case facts come only from the case",
+                                        code=DERIVED_FACT_MISUSE))
     for j, code in enumerate(rule.then.recommend):
         if code not in kb.outcomes:
             problems.append(doc.problem((*base, "recommend", j), f"rule '{rule.id}' recommends "
                                         f"unknown code '{code}'", did_you_mean(code, kb.outcomes,
-                                                                                "codes")))
+                                                                                "codes"),
+                                        code=UNKNOWN_CODE))
     for j, prohibition in enumerate(rule.then.forbid):
         if prohibition.code not in kb.outcomes:
             problems.append(doc.problem((*base, "forbid", j, "code"), f"rule '{rule.id}' forbids "
                                         f"unknown code '{prohibition.code}'",
-                                        did_you_mean(prohibition.code, kb.outcomes, "codes")))
+                                        did_you_mean(prohibition.code, kb.outcomes, "codes"),
+                                        code=UNKNOWN_CODE))
     return problems
 
 
@@ -168,13 +189,14 @@ def check_provenance(kb: KnowledgeBase, owner: str, provenance: list[Provenance]
         if document is None:
             problems.append(doc.problem((*here, "source"), f"{owner} cites unknown source "
                                         f"'{prov.source}'", did_you_mean(prov.source, kb.documents,
-                                                                         "sources")))
+                                                                         "sources"),
+                                        code=UNKNOWN_SOURCE))
             continue
         if text is None:
             continue  # the manifest already reported the missing file
 
-        def report(message: str, hint: str, field: str, at: PathKey = here) -> None:
-            problems.append(doc.problem((*at, field), f"{owner}: {message}", hint))
+        def report(code: ErrorCode, message: str, hint: str, field: str, at: PathKey = here) -> None:
+            problems.append(doc.problem((*at, field), f"{owner}: {message}", hint, code=code))
 
         verify(prov, document, text, report)
     return problems
@@ -199,5 +221,6 @@ def _check_cycles(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFi
         chain = " -> ".join([*cycle, cycle[0]])
         rules = ", ".join(sorted({where[e][2] for e in edges}))
         problems.append(doc.problem(path, f"derived facts form a cycle: {chain}",
-                                    f"rules involved: {rules}; a conclusion cannot justify itself"))
+                                    f"rules involved: {rules}; a conclusion cannot justify itself",
+                                    code=DERIVED_CYCLE))
     return problems

@@ -7,43 +7,52 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Protocol
 
+from guidekb.engine.errors import (
+    QUOTE_IN_OTHER_SECTION,
+    QUOTE_NOT_FOUND,
+    REFERENCE_NOT_CITED,
+    UNKNOWN_REFERENCE,
+    UNKNOWN_SECTION,
+    ErrorCode,
+)
 from guidekb.engine.format.models import Provenance, SourceDocument
 from guidekb.engine.format.sources import SourceText, normalize
 from guidekb.engine.format.suggest import did_you_mean
 
 
 class Report(Protocol):
-    def __call__(self, message: str, hint: str, field: str) -> None: ...
+    def __call__(self, code: ErrorCode, message: str, hint: str, field: str) -> None: ...
 
 
 def verify(prov: Provenance, document: SourceDocument, text: SourceText, report: Report) -> None:
-    """Report every way `prov` fails to match its source; `field` names the offending key."""
+    """Report every way `prov` fails to match its source, with the problem's error code;
+    `field` names the offending key."""
     section = text.section(prov.section)
     if section is None:
-        report(f"section '{prov.section}' is not a section of source '{document.id}'",
+        report(UNKNOWN_SECTION, f"section '{prov.section}' is not a section of source '{document.id}'",
                did_you_mean(prov.section, [s.title for s in text.sections], "sections"), "section")
     quote = normalize(prov.quote)
     scope = text.section_text(section) if section else text.body
     if quote not in scope:
         elsewhere = [s.title for s in text.sections if quote in text.section_text(s)]
         if section is not None and elsewhere:
-            report(f"the quote is in section '{elsewhere[0]}' of '{document.id}', "
+            report(QUOTE_IN_OTHER_SECTION, f"the quote is in section '{elsewhere[0]}' of '{document.id}', "
                    f"not in '{prov.section}'", f"write section: {elsewhere[0]}", "section")
         elif not elsewhere:
             passage, ratio = closest_passage(quote, text, section.title if section else None)
-            report(f"quote not found verbatim in source '{document.id}'"
+            report(QUOTE_NOT_FOUND, f"quote not found verbatim in source '{document.id}'"
                    + (f" (section '{prov.section}')" if section else ""),
                    f"closest passage ({ratio:.0%} similar):\n  {passage}", "quote")
             return
     for number in prov.refs:
         if number not in document.references:
             known = ", ".join(str(n) for n in sorted(document.references)) or "none"
-            report(f"reference {number} is not in the reference list of '{document.id}'",
+            report(UNKNOWN_REFERENCE, f"reference {number} is not in the reference list of '{document.id}'",
                    f"its references are numbered {known}", "refs")
     cited = sorted({n for s in text.statements_containing(prov.quote, section) for n in s.refs})
     stray = [n for n in prov.refs if n in document.references and cited and n not in cited]
     if stray:
-        report(f"reference{'s' if len(stray) > 1 else ''} {', '.join(map(str, stray))} "
+        report(REFERENCE_NOT_CITED, f"reference{'s' if len(stray) > 1 else ''} {', '.join(map(str, stray))} "
                f"{'are' if len(stray) > 1 else 'is'} not cited by the quoted passage",
                f"the passage cites {', '.join(map(str, cited))}", "refs")
 
@@ -55,32 +64,47 @@ def closest_passage(quote: str, text: SourceText, section_title: str | None = No
     against the best window of words of a long statement, and the passage shown is the part
     of the winning statement that lines up with the quote, widened to whole words.
     """
-    wanted = normalize(quote)
+    wanted = normalize(quote)[:SEARCHED_QUOTE]
     statements = text.statements
-    candidates = [s.text for s in statements]
-    candidates += [a.text + " " + b.text for a, b in pairwise(statements)]
+    candidates = [s.text[:SEARCHED_PASSAGE] for s in statements]
+    candidates += [(a.text + " " + b.text)[:SEARCHED_PASSAGE] for a, b in pairwise(statements)]
     best, best_ratio = "", 0.0
     for candidate in candidates:
-        ratio = SequenceMatcher(None, wanted, candidate, autojunk=False).ratio()
+        ratio = _ratio_above(wanted, candidate, best_ratio)
         if len(candidate) > len(wanted) * 1.3:
-            window = _best_window(wanted, candidate)
-            ratio = max(ratio, SequenceMatcher(None, wanted, window, autojunk=False).ratio())
+            ratio = max(ratio, _best_window(wanted, candidate, best_ratio))
         if ratio > best_ratio:
             best, best_ratio = candidate, ratio
     return _aligned_part(wanted, best), best_ratio
 
 
-def _best_window(wanted: str, candidate: str) -> str:
-    """The run of as many words of `candidate` as `wanted` has that is most like it."""
+# Bounds on the search for a closest passage, so that a source or a quote of any size is
+# answered in bounded time (a failed quote longer than this is searched by its beginning).
+SEARCHED_QUOTE = 1_000
+SEARCHED_PASSAGE = 3_000
+
+
+def _ratio_above(wanted: str, candidate: str, floor: float) -> float:
+    """SequenceMatcher's ratio, or 0.0 when cheap upper bounds show it cannot exceed `floor`
+    (only a ratio above the best so far changes the result, so the result is the same)."""
+    matcher = SequenceMatcher(None, wanted, candidate, autojunk=False)
+    if matcher.real_quick_ratio() <= floor or matcher.quick_ratio() <= floor:
+        return 0.0
+    return matcher.ratio()
+
+
+def _best_window(wanted: str, candidate: str, floor: float = 0.0) -> float:
+    """The best ratio of a run of as many words of `candidate` as `wanted` has (0.0 when
+    none is above `floor`)."""
     words = candidate.split(" ")
     size = max(1, len(wanted.split(" ")))
-    best, best_ratio = candidate, 0.0
+    best_ratio = 0.0
     for start in range(0, max(1, len(words) - size + 1)):
         window = " ".join(words[start: start + size])
-        ratio = SequenceMatcher(None, wanted, window, autojunk=False).ratio()
+        ratio = _ratio_above(wanted, window, max(best_ratio, floor))
         if ratio > best_ratio:
-            best, best_ratio = window, ratio
-    return best
+            best_ratio = ratio
+    return best_ratio
 
 
 def _aligned_part(wanted: str, passage: str) -> str:

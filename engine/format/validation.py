@@ -1,28 +1,69 @@
-"""Turn pydantic's validation errors into problems located at the YAML the author wrote."""
+"""Turn pydantic's validation errors into problems located at the YAML the author wrote.
+
+The author never sees pydantic's own wording ("Input should be a valid dictionary or instance
+of Then"): every error type the format can raise is said in terms of what to write there
+("then: expected a mapping with the keys derive, recommend, forbid"), with an error code.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from types import MappingProxyType
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from guidekb.engine.errors import Problem
-from guidekb.engine.format.models import CONDITION_TAGS, FORMAT_MODELS
+from guidekb.engine.errors import (
+    BAD_CONDITION,
+    INVALID_VALUE,
+    MISSING_KEY,
+    UNKNOWN_KEY,
+    WRONG_TYPE,
+    ErrorCode,
+    Problem,
+)
+from guidekb.engine.format.models import CONDITION_TAGS, ID_PATTERN, NAME_PATTERN
+from guidekb.engine.format.paths import dotted
 from guidekb.engine.format.suggest import closest, did_you_mean
 from guidekb.engine.format.yamlsource import PathKey, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
 
-
-def _known_keys() -> set[str]:
-    keys: set[str] = set()
-    for model in FORMAT_MODELS:
-        for name, info in model.model_fields.items():
-            keys.add(info.alias or name)
-    return keys
+__all__ = ["dotted", "keys_of", "nested_models", "validate", "yaml_path"]
 
 
-KNOWN_KEYS = _known_keys()
+@cache
+def nested_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """`model` and every model nested in its fields, by class name."""
+    found: dict[str, type[BaseModel]] = {}
+    pending = [model]
+    while pending:
+        current = pending.pop()
+        if current.__name__ in found:
+            continue
+        found[current.__name__] = current
+        for info in current.model_fields.values():
+            pending.extend(_models_in(info.annotation))
+    return found
+
+
+@cache
+def keys_of(model: type[BaseModel]) -> frozenset[str]:
+    """Every key an author may write in a file validated by `model`: its fields and those of
+    every model nested in it. Unknown keys get did-you-mean suggestions from this set, so a
+    file format defined elsewhere (invariants, lint) needs no registration."""
+    return frozenset(info.alias or name for nested in nested_models(model).values()
+                     for name, info in nested.model_fields.items())
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
 
 
 def validate(model: type[M], doc: YamlDocument, prefix: PathKey = ()) -> tuple[M | None, list[Problem]]:
@@ -33,7 +74,7 @@ def validate(model: type[M], doc: YamlDocument, prefix: PathKey = ()) -> tuple[M
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [_problem(doc, prefix, data, error) for error in exc.errors()]
+        return None, _problems(model, doc, prefix, data, exc.errors())
 
 
 def yaml_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
@@ -41,16 +82,19 @@ def yaml_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
     path: list[str | int] = []
     current = data
     items = list(loc)
+    skipped: str | int | None = None
     i = 0
     while i < len(items):
         elem = items[i]
         nxt = items[i + 1] if i + 1 < len(items) else None
-        if isinstance(current, dict) and elem in CONDITION_TAGS and (
+        if isinstance(current, dict) and elem in CONDITION_TAGS and elem != skipped and (
             nxt is None or nxt == elem or (isinstance(nxt, str) and nxt in current)
             or (isinstance(nxt, str) and elem == "fact")
         ):
-            i += 1  # a discriminator tag, not a key
+            skipped = elem  # a discriminator tag, not a key ...
+            i += 1
             continue
+        skipped = None  # ... unless it repeats: `always: yes` is the field `always` of Always
         path.append(elem)
         in_dict = isinstance(current, dict) and elem in current
         in_list = isinstance(current, list) and isinstance(elem, int) and elem < len(current)
@@ -59,33 +103,150 @@ def yaml_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
     return tuple(path)
 
 
-def dotted(path: PathKey) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+def _problems(model: type[BaseModel], doc: YamlDocument, prefix: PathKey, data: Any,
+              errors: list[Any]) -> list[Problem]:
+    """One problem per place: the errors pydantic gives for each member of a union (`equals:
+    [a]` is neither true/false, a number nor text) become one 'expected ... or ...'."""
+    grouped: dict[PathKey, list[Any]] = {}
+    for error in errors:
+        path = (*prefix, *yaml_path(data, tuple(error["loc"])))
+        if error["type"] not in ("missing", "extra_forbidden"):
+            while path and path not in doc.values:  # union member labels are not in the file
+                path = path[:-1]
+        grouped.setdefault(path, []).append(error)
+    problems: list[Problem] = []
+    for path, group in grouped.items():
+        expected = [_EXPECTED[e["type"]] for e in group if e["type"] in _EXPECTED]
+        if len(expected) > 1 and len(expected) == len(group):
+            what = _either(list(dict.fromkeys(expected)))
+            problems.append(doc.problem(path, f"{dotted(path)}: expected {what}", _got(group[0]),
+                                        code=WRONG_TYPE))
+        else:
+            problems += [_problem(model, doc, path, error) for error in group]
+    return problems
 
 
-def _problem(doc: YamlDocument, prefix: PathKey, data: Any, error: Any) -> Problem:
-    path = (*prefix, *yaml_path(data, tuple(error["loc"])))
+def _either(choices: list[str]) -> str:
+    return choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + " or " + choices[-1]
+
+
+# What the author must write, for each pydantic error type that says "wrong kind of value".
+_EXPECTED: Mapping[str, str] = MappingProxyType({
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number",
+    "string_type": "text", "list_type": "a list", "tuple_type": "a list", "set_type": "a list",
+    "dict_type": "a mapping (one 'key: value' per line)",
+    "date_type": "a date written YYYY-MM-DD", "date_parsing": "a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "a date written YYYY-MM-DD",
+    "none_required": "nothing (null)",
+})
+_PATTERNS: Mapping[str, str] = MappingProxyType({
+    NAME_PATTERN: "a snake_case name: lowercase letters and digits, words joined by '_' "
+                  "(e.g. days_on_therapy)",
+    ID_PATTERN: "an id of lowercase letters, digits, '.', '_' and '-', starting with a letter or "
+                "digit (e.g. foscarnet-when-suspected)",
+})
+
+
+def _got(error: Any) -> str:
+    """The value the author wrote, as YAML shows it."""
+    shown = error.get("input")
+    if isinstance(shown, dict):
+        return "got a mapping"
+    if isinstance(shown, list):
+        return "got a list"
+    if shown is None:
+        return "got an empty value"
+    if isinstance(shown, bool):
+        return f"got {str(shown).lower()}"
+    return f"got {shown!r}"
+
+
+def _problem(model: type[BaseModel], doc: YamlDocument, path: PathKey, error: Any) -> Problem:
     kind = error["type"]
+    loc = tuple(error["loc"])
     where = dotted(path)
     if kind == "extra_forbidden":
         key = str(path[-1])
         return doc.problem(path, f"unknown key '{key}' in {dotted(path[:-1])}",
-                           did_you_mean(key, KNOWN_KEYS, "keys"), prefer_key=True)
+                           did_you_mean(key, keys_of(model), "keys"), prefer_key=True, code=UNKNOWN_KEY)
     if kind == "missing":
         key = str(path[-1])
         return doc.problem(path[:-1], f"missing required key '{key}' in {dotted(path[:-1])}",
-                           f"add '{key}:' here")
-    message = str(error["msg"]).removeprefix("Value error, ")
-    hint = ""
-    if kind == "condition" and isinstance(error.get("input"), dict):
-        keys = [str(k) for k in error["input"]]
-        guesses = [f"'{guess}' instead of '{k}'" for k in keys if (guess := closest(k, CONDITION_TAGS))]
-        hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
-    if kind not in ("value_error", "condition", "assertion_error"):
-        shown = error.get("input")
-        if not isinstance(shown, dict | list):
-            hint = f"got {shown!r}"
-    return doc.problem(path, f"{where}: {message}", hint)
+                           f"add '{key}:' here", code=MISSING_KEY)
+    if "[key]" in loc:
+        key = loc[loc.index("[key]") - 1]
+        what = _key_expectation(kind, error)
+        return doc.problem(path, f"{where}: the key '{key}' must be {what}", prefer_key=True,
+                           code=INVALID_VALUE)
+    if kind in ("condition", "value_error", "assertion_error"):
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        hint = ""
+        if kind == "condition" and isinstance(error.get("input"), dict):
+            keys = [str(k) for k in error["input"]]
+            guesses = [f"'{guess}' instead of '{k}'" for k in keys if (guess := closest(k, CONDITION_TAGS))]
+            hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
+        elif kind == "condition":
+            hint = _got(error)
+        bad_condition = kind == "condition" or (loc and loc[-1] in CONDITION_TAGS)
+        return doc.problem(path, f"{where}: {message}", hint,
+                           code=BAD_CONDITION if bad_condition else INVALID_VALUE)
+    message, hint, code = _author_wording(model, kind, error, path)
+    return doc.problem(path, f"{where}: {message}", hint, code=code)
+
+
+def _author_wording(model: type[BaseModel], kind: str, error: Any,
+                    path: PathKey) -> tuple[str, str, ErrorCode]:
+    """(message, hint, code) for a pydantic error type, in the words of the format."""
+    ctx = error.get("ctx") or {}
+    got = _got(error)
+    if kind in ("model_type", "model_attributes_type"):
+        expected = nested_models(model).get(str(ctx.get("class_name", "")))
+        keys = ", ".join(info.alias or name for name, info in expected.model_fields.items()) \
+            if expected is not None else ""
+        what = f"a mapping with the keys {keys}" if keys else "a mapping"
+        if isinstance(error.get("input"), list) and path:
+            return (f"expected {what}",
+                    f"write its keys directly under '{path[-1]}:', not as list items ('- ')", WRONG_TYPE)
+        return f"expected {what}", got, WRONG_TYPE
+    if kind in _EXPECTED:
+        hint = got
+        if kind == "list_type":
+            hint += "; write [a, b] or one '- item' per line"
+        return f"expected {_EXPECTED[kind]}", hint, WRONG_TYPE
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if choices:
+            given = error.get("input")
+            guess = closest(given, choices, cutoff=0.7) if isinstance(given, str) else None
+            return (f"must be one of {', '.join(choices)}",
+                    f"{got}; did you mean '{guess}'?" if guess else got, INVALID_VALUE)
+        literal = str(ctx.get("expected", "")).replace("True", "true").replace("False", "false")
+        field = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
+        return f"must be {literal}", f"write {field}: {literal}" if field else got, INVALID_VALUE
+    if kind == "string_pattern_mismatch":
+        return f"must be {_pattern_words(str(ctx.get('pattern', '')))}", got, INVALID_VALUE
+    if kind == "string_too_short":
+        return "must not be empty", "write the text here", INVALID_VALUE
+    if kind == "too_short":
+        count = int(ctx.get("min_length", 1))
+        actual = int(ctx.get("actual_length", 0))
+        hint = "the list is empty" if not actual else f"it has {actual}"
+        return f"must list at least {count} item{'s' if count != 1 else ''}", hint, INVALID_VALUE
+    if kind in ("too_long", "string_too_long"):
+        count = int(ctx.get("max_length", 0))
+        unit = "characters" if kind == "string_too_long" else "items"
+        return f"must have at most {count} {unit}", "", INVALID_VALUE
+    return "this value is not valid here", got, INVALID_VALUE
+
+
+def _key_expectation(kind: str, error: Any) -> str:
+    if kind == "string_pattern_mismatch":
+        return _pattern_words(str((error.get("ctx") or {}).get("pattern", "")))
+    return _EXPECTED.get(kind, "valid here")
+
+
+def _pattern_words(pattern: str) -> str:
+    return _PATTERNS.get(pattern, f"text of the form {pattern}")

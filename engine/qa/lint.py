@@ -23,7 +23,7 @@ from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.models import Rule, Strict
 from guidekb.engine.format.suggest import closest
-from guidekb.engine.format.validation import KNOWN_KEYS, validate
+from guidekb.engine.format.validation import validate
 from guidekb.engine.format.yamlsource import load_yaml
 from guidekb.engine.qa.invariants import Invariant, load_invariants_located
 from guidekb.engine.qa.proof import Prover
@@ -82,9 +82,6 @@ class Acknowledgement(Strict):
 
 class LintFile(Strict):
     acknowledgements: list[Acknowledgement] = Field(default_factory=list)
-
-
-KNOWN_KEYS.update(["acknowledgements", "finding", "reason"])
 
 
 def load_acknowledgements(kb: KnowledgeBase) -> list[tuple[Acknowledgement, Location]]:

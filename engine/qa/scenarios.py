@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guidekb.engine.errors import CaseError, Problem, ProblemsError
+from guidekb.engine.errors import UNCLASSIFIED, CaseError, ErrorCode, Problem, ProblemsError
 from guidekb.engine.format.cases import validate_case
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Expectations, Scenario
@@ -133,8 +133,8 @@ class _CaseDoc(YamlDocument):
         super().__init__(doc.file, doc.data, doc.values, doc.keys)
 
     def problem(self, path: tuple[str | int, ...], message: str, hint: str = "",
-                prefer_key: bool = False) -> Problem:
-        return super().problem(("case", *path), message, hint, prefer_key)
+                prefer_key: bool = False, code: ErrorCode = UNCLASSIFIED) -> Problem:
+        return super().problem(("case", *path), message, hint, prefer_key, code)
 
 
 def _check_expectations(expect: Expectations, kb: KnowledgeBase, doc: YamlDocument) -> list[Problem]:
