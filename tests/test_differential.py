@@ -36,7 +36,7 @@ def _kb(path: Path) -> KnowledgeBase:
 def assert_agree(kb: KnowledgeBase, engine: Engine, case: dict[str, Any]) -> None:
     answer = engine.evaluate(case)
     ref = reference_evaluate(kb, case)
-    got = {"fired": answer.fired, "derived": sorted(answer.derived_facts()),
+    got = {"fired": list(answer.fired), "derived": sorted(answer.derived_facts()),
            "recommended": sorted(answer.recommended_codes()),
            "forbidden": sorted(answer.forbidden_codes())}
     want = {"fired": ref.fired, "derived": ref.derived, "recommended": sorted(ref.recommended),

@@ -12,7 +12,8 @@ the same way for every case (e.g. "never topical acyclovir") are listed once, no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize.decisions import (
@@ -95,19 +96,24 @@ def _groups(kb: KnowledgeBase, codes: list[str], sigs: dict[str, str]) -> list[l
     return list(groups.values())
 
 
-_BOOKS: dict[tuple[int, int], tuple[KnowledgeBase, ChartBook]] = {}
+_BOOKS: OrderedDict[tuple[str, int], ChartBook] = OrderedDict()
+_BOOKS_KEPT = 8  # a long-running process editing a knowledge base keeps only the latest books
 
 
 def chart_book(kb: KnowledgeBase, limit: int = PAGE_LIMIT) -> ChartBook:
     """The whole diagram as one chart if it fits `limit` decisions, else one chart per group.
 
-    Computed once per loaded knowledge base (each export format of a run needs it)."""
-    cached = _BOOKS.get((id(kb), limit))
-    if cached is not None and cached[0] is kb:
-        return cached[1]
-    book = _chart_book(kb, limit)
-    _BOOKS[(id(kb), limit)] = (kb, book)
-    return book
+    Computed once per knowledge-base content (each export format of a run needs it): keyed by
+    the content hash, so a knowledge base changed in any way gets its own book."""
+    key = (kb.content_hash, limit)
+    book = _BOOKS.get(key)
+    if book is None:
+        book = _BOOKS[key] = _chart_book(kb, limit)
+        while len(_BOOKS) > _BOOKS_KEPT:
+            _BOOKS.popitem(last=False)
+    else:
+        _BOOKS.move_to_end(key)
+    return book if book.kb is kb else replace(book, kb=kb)
 
 
 def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:

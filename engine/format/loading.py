@@ -14,16 +14,24 @@ Layout of a knowledge base folder::
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from guidekb.engine.errors import KnowledgeBaseError, Problem, relative
+from guidekb.engine.errors import (
+    DUPLICATE_ID,
+    MISSING_FILE,
+    NOT_A_MAPPING,
+    SECTION_NOT_IN_TEXT,
+    KnowledgeBaseError,
+    Problem,
+    relative,
+)
 from guidekb.engine.format.checking import check_manifest, check_rules
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.locate import PACKAGED_KB
 from guidekb.engine.format.models import FactsFile, Manifest, OutcomesFile, RulesFile
-from guidekb.engine.format.sources import SourceText
+from guidekb.engine.format.sources import SourceRefused, SourceText, read_source
 from guidekb.engine.format.validation import validate
 from guidekb.engine.format.yamlsource import YamlDocument, load_yaml
 
@@ -39,7 +47,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
         where = relative(root / "manifest.yaml")
         hint = ("a knowledge base is a folder holding manifest.yaml, facts.yaml, outcomes.yaml "
                 "and rules/*.yaml")
-        raise KnowledgeBaseError([Problem(where, 1, 1, "no manifest.yaml here", hint)])
+        raise KnowledgeBaseError([Problem(where, 1, 1, "no manifest.yaml here", hint, code=MISSING_FILE)])
 
     manifest_doc, manifest = _read(root / "manifest.yaml", Manifest, problems)
     facts_doc, facts_file = _read(root / "facts.yaml", FactsFile, problems)
@@ -49,7 +57,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
     if not rule_files:
         problems.append(Problem(relative(root / "rules"), 1, 1, "no rule files found",
-                                "put rules in rules/*.yaml"))
+                                "put rules in rules/*.yaml", code=MISSING_FILE))
     for path in rule_files:
         doc, parsed = _read(path, RulesFile, problems)
         if doc is not None and parsed is not None:
@@ -68,7 +76,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
         manifest=manifest,
         facts=dict(facts_file.facts),
         outcomes=dict(outcomes_file.outcomes),
-        rules=[rule for _, parsed in rule_docs for rule in parsed.rules],
+        rules=tuple(rule for _, parsed in rule_docs for rule in parsed.rules),
         sources=sources,
         fact_locations={n: _at(facts_doc, ("facts", n)) for n in facts_file.facts},
         outcome_locations={n: _at(outcomes_doc, ("outcomes", n)) for n in outcomes_file.outcomes},
@@ -78,18 +86,16 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     problems += check_manifest(kb, manifest_doc)
     if problems:
         raise KnowledgeBaseError(problems)
-    kb.rule_locations = {
+    return replace(kb, rule_locations={
         rule.id: _at(doc, ("rules", i)) for doc, parsed in rule_docs
         for i, rule in enumerate(parsed.rules)
-    }
-    kb.fingerprint = _fingerprint(root, rule_files)
-    return kb
+    })
 
 
 def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocument | None, M | None]:
     if not path.is_file():
         problems.append(Problem(relative(path), 1, 1, f"missing file {path.name}",
-                                f"every knowledge base needs {path.name}"))
+                                f"every knowledge base needs {path.name}", code=MISSING_FILE))
         return None, None
     doc, syntax = load_yaml(path)
     problems += syntax
@@ -97,7 +103,8 @@ def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocu
         return doc, None
     if not isinstance(doc.data, dict):
         problems.append(Problem(doc.file, 1, 1, "expected a mapping at the top of the file",
-                                f"see docs/format.md for the layout of {path.name}"))
+                                f"see docs/format.md for the layout of {path.name}",
+                                code=NOT_A_MAPPING))
         return doc, None
     parsed, errors = validate(model, doc)
     problems += errors
@@ -111,20 +118,20 @@ def _read_sources(root: Path, manifest: Manifest, doc: YamlDocument,
     for i, source in enumerate(manifest.sources):
         here = ("sources", i)
         if source.id in seen:
-            problems.append(doc.problem((*here, "id"), f"duplicate source id '{source.id}'"))
+            problems.append(doc.problem((*here, "id"), f"duplicate source id '{source.id}'",
+                                        code=DUPLICATE_ID))
         seen.add(source.id)
-        path = root / source.file
-        if not path.is_file():
-            problems.append(doc.problem((*here, "file"), f"source file '{source.file}' not found",
-                                        f"looked for {relative(path)}"))
+        text = read_source(root, source.id, source.file, source.sections)
+        if isinstance(text, SourceRefused):  # missing, outside the knowledge base, unreadable
+            problems.append(text.problem(doc, (*here, "file")))
             continue
-        text = SourceText(source.id, path, source.sections)
         for title in text.missing_sections:
             j = source.sections.index(title)
             problems.append(doc.problem(
                 (*here, "sections", j),
                 f"section '{title}' is not a line of {source.file} (after the sections before it)",
-                "sections are listed in document order, each exactly as its heading line"))
+                "sections are listed in document order, each exactly as its heading line",
+                code=SECTION_NOT_IN_TEXT))
         texts[source.id] = text
     return texts
 
@@ -132,11 +139,3 @@ def _read_sources(root: Path, manifest: Manifest, doc: YamlDocument,
 def _at(doc: YamlDocument, path: tuple[str | int, ...]) -> Location:
     pos = doc.position(path, prefer_key=True)
     return Location(doc.file, pos.line, pos.column)
-
-
-def _fingerprint(root: Path, rule_files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in [root / "manifest.yaml", root / "facts.yaml", root / "outcomes.yaml", *rule_files]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
