@@ -69,7 +69,8 @@ def test_compare_names_the_conflict_when_a_recommendation_lost_to_a_prohibition(
     from guidekb.engine.runtime.answer import Conflict
 
     answer = hsv_engine.evaluate({})
-    answer.conflicts.append(Conflict(code="iv_foscarnet", recommended_by="r1", forbidden_by="r2"))
+    clash = Conflict(code="iv_foscarnet", recommended_by="r1", forbidden_by="r2")
+    answer = answer.model_copy(update={"conflicts": (*answer.conflicts, clash)})  # answers are frozen
     [difference] = compare(answer, Expectations(recommended=["iv_foscarnet"]))
     assert "recommended by r1 but forbidden by r2" in difference.detail
 
