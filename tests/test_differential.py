@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from guidekb.engine.format.cases import validate_case
 from guidekb.engine.format.knowledge import KnowledgeBase
@@ -131,3 +132,21 @@ def test_derived_chain_through_negation(negation_kb: KnowledgeBase) -> None:
     chemo = {**case, "causes": ["chemotherapy"], "immune_status": "immunocompetent"}
     assert "suspected" not in engine.evaluate(chemo).derived_facts()
     assert_agree(negation_kb, engine, chemo)
+
+
+def test_aimed_cases_reach_every_negated_rule(negation_kb: KnowledgeBase) -> None:
+    """`cases_where(kb, rule.when)` finds a case firing each rule of the negation knowledge
+    base (all but the one that never fires), so a `not` aimed the wrong way is caught."""
+    unreached = []
+    for rule in negation_kb.rules:
+        if rule.id == "not-always":
+            continue
+        def fires(case: dict[str, Any], rule_id: str = rule.id) -> bool:
+            return rule_id in reference_evaluate(negation_kb, case).fired
+
+        try:
+            find(cases_where(negation_kb, rule.when), fires,
+                 settings=settings(max_examples=50, phases=[Phase.generate], database=None))
+        except NoSuchExample:
+            unreached.append(rule.id)
+    assert unreached == []

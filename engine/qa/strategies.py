@@ -21,25 +21,18 @@ needs five facts at once), and `invariant_cases(kb, inv)` mixes both for one inv
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from guidekb.engine.format.conditions import leaves
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import (
-    AllOf,
-    Always,
-    AnyOf,
-    Compare,
-    Condition,
-    FactSpec,
-    Known,
-    Not,
-    Unknown,
-)
+from guidekb.engine.format.models import Condition, FactSpec
 from guidekb.engine.qa.invariants import Invariant, facts_mentioned
-from guidekb.engine.semantics.logic import compare
+from guidekb.engine.semantics import intervals
+from guidekb.engine.semantics import normal_form as nf
+from guidekb.engine.semantics.cut_points import cut_points
+from guidekb.engine.semantics.derivation import producers
 
 # Whether a fact is known: its first entry (unknown) is where shrinking goes. A plain fact
 # is drawn known one time in two, a fact in focus four in five (Hypothesis's own preference
@@ -49,21 +42,15 @@ _FOCUSED = st.sampled_from([False, True, True, True, True])
 
 
 def thresholds(conditions: Iterable[Condition]) -> dict[str, set[int]]:
-    """The integer operands each fact is compared with, over the given conditions."""
-    found: dict[str, set[int]] = {}
-    for cond in conditions:
-        for site in leaves(cond):
-            leaf = site.leaf
-            if isinstance(leaf, Compare) and leaf.operator in ("equals", "in", "lt", "le", "gt", "ge"):
-                operands = leaf.operand if leaf.operator == "in" else [leaf.operand]
-                for value in operands:
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        found.setdefault(leaf.fact, set()).add(value)
-    return found
+    """The cut points of each integer fact over the given conditions: every c where some test
+    gives c - 1 and c different values (the one convention of
+    `guidekb.engine.semantics.cut_points`; ``ge 10`` cuts at 10, ``gt 10`` at 11)."""
+    return {fact: set(cuts) for fact, cuts in cut_points(conditions).items()}
 
 
 def boundary_points(spec: FactSpec, tested: Iterable[int]) -> list[int]:
-    """min, max, and each tested threshold with its neighbours, clipped to the range."""
+    """min, max, and each cut point c with c - 1 and c + 1, clipped to the range: both sides
+    of every place where a test changes value."""
     assert spec.min is not None and spec.max is not None
     points = {spec.min, spec.max}
     for t in tested:
@@ -116,78 +103,101 @@ def cases_where(kb: KnowledgeBase, condition: Condition) -> st.SearchStrategy[di
 
     Random cases rarely satisfy a condition that needs five facts at once (each may be
     unknown), so a property "when C, then ..." would mostly be tested where C is false. This
-    strategy builds the case from the condition tree instead: one branch of each `any`,
-    every part of each `all`, values on the right side of each test, and, for a derived
-    fact, the condition of a rule that derives it. It aims, it does not promise: two tests
-    of one fact may contradict each other, and a property should still check the condition.
+    strategy builds the case from the condition's normal form instead
+    (`guidekb.engine.semantics.normal_form`, where `not` is already resolved): one branch of
+    each `any`, every part of each `all`, a value inside each atom's set, and, for a derived
+    fact, the condition of a rule that derives it. It aims, it does not promise (a branch may
+    need a conclusion some other part rules out), so a property should still check the
+    condition; a condition no case satisfies gives no cases.
     """
     tested = thresholds([*(rule.when for rule in kb.rules), condition])
-    aimed = _aim(kb, condition, True, tested, frozenset())
+    aimed = _Aim(kb, tested).at(condition, frozenset())
     return st.tuples(cases(kb, conditions=[condition]), aimed).map(_overlay)
+
+
+@dataclass(frozen=True)
+class _Items:
+    """In a partial case: items a list fact must hold and must lack."""
+
+    domain: tuple[str, ...]
+    has: frozenset[str] = frozenset()
+    lacks: frozenset[str] = frozenset()
+
+    def __or__(self, other: _Items) -> _Items:
+        return _Items(self.domain, self.has | other.has, self.lacks | other.lacks)
+
+    def over(self, base: Any) -> list[str]:
+        """The list drawn for the case, with these items put in or taken out."""
+        drawn = base if isinstance(base, list) else []
+        return [v for v in self.domain if (v in drawn or v in self.has) and v not in self.lacks]
 
 
 def _overlay(drawn: tuple[dict[str, Any], Partial]) -> dict[str, Any]:
     base, partial = drawn
-    merged = {**base, **partial}
+    merged = {**base, **{k: v.over(base.get(k)) if isinstance(v, _Items) else v for k, v in partial.items()}}
     return {k: v for k, v in merged.items() if v is not _UNKNOWN}
 
 
 def _merge(parts: tuple[Partial, ...]) -> Partial:
     merged: Partial = {}
     for part in parts:
-        merged.update(part)
+        for name, value in part.items():
+            before = merged.get(name)
+            both_lists = isinstance(before, _Items) and isinstance(value, _Items)
+            merged[name] = before | value if both_lists else value
     return merged
 
 
-def _aim(kb: KnowledgeBase, cond: Condition, want: bool, tested: dict[str, set[int]],
-         expanding: frozenset[str]) -> st.SearchStrategy[Partial]:
-    """Partial cases on which `cond` evaluates to `want` (when the parts agree)."""
-    if isinstance(cond, Not):
-        return _aim(kb, cond.not_, not want, tested, expanding)
-    if isinstance(cond, AllOf | AnyOf):
-        children = cond.all if isinstance(cond, AllOf) else cond.any
-        parts = [_aim(kb, c, want, tested, expanding) for c in children]
-        every = isinstance(cond, AllOf) == want  # all true, or (any) all false
-        return st.tuples(*parts).map(_merge) if every else st.one_of(parts)
-    if isinstance(cond, Always):
-        return st.just({}) if want else st.nothing()
-    if isinstance(cond, Known | Unknown):
-        name = cond.known if isinstance(cond, Known) else cond.unknown
-        present = isinstance(cond, Known) == want
-        if name in kb.derived_facts:
-            return _derive(kb, name, tested, expanding) if present else st.just({})
-        if not present:
+class _Aim:
+    """Partial cases for a normal form: a fold of its atoms into strategies."""
+
+    def __init__(self, kb: KnowledgeBase, tested: dict[str, set[int]]) -> None:
+        self.kb, self.tested = kb, tested
+        self.producers = producers(kb)
+
+    def at(self, condition: Condition, expanding: frozenset[str]) -> st.SearchStrategy[Partial]:
+        """Partial cases on which `condition` is true (when the parts agree)."""
+        return nf.fold(nf.when_true(self.kb.facts, condition), lambda atom: self.atom(atom, expanding),
+                       _junction)
+
+    def atom(self, atom: nf.Atom, expanding: frozenset[str]) -> st.SearchStrategy[Partial]:
+        if isinstance(atom, nf.Concluded):
+            return self.derive(atom.name, expanding)
+        if isinstance(atom, nf.NotConcluded):
+            return st.just({})  # a conclusion not drawn: aimed at by leaving its rules alone
+        name = atom.fact
+        spec = self.kb.case_facts[name]
+        if isinstance(atom, nf.FactUnknown):
             return st.just({name: _UNKNOWN})
-        return values(kb.case_facts[name], tested.get(name, ())).map(lambda v: {name: v})
-    if cond.fact in kb.derived_facts:
-        return _derive(kb, cond.fact, tested, expanding) if want else st.just({})
-    return _aim_compare(kb.case_facts[cond.fact], cond, want, tested)
+        if isinstance(atom, nf.ListHas):
+            item = frozenset({atom.item})
+            domain = tuple(spec.values or ())
+            wanted = _Items(domain, has=item) if atom.present else _Items(domain, lacks=item)
+            return st.just({name: wanted})
+        if isinstance(atom, nf.FactKnown):
+            chosen: st.SearchStrategy[Any] = values(spec, self.tested.get(name, ()))
+        elif isinstance(atom, nf.FactIn):
+            chosen = st.sampled_from(atom.values)
+        else:
+            ranges = atom.intervals
+            edges = boundary_points(spec, self.tested.get(name, ()))
+            inside = [p for p in edges if intervals.contains(ranges, p)]
+            chosen = st.sampled_from(inside) if inside else st.nothing()
+        return chosen.map(lambda v: {name: v})
+
+    def derive(self, name: str, expanding: frozenset[str]) -> st.SearchStrategy[Partial]:
+        """Partial cases that make some rule derive `name` (derived facts are only ever true)."""
+        if name in expanding:
+            return st.nothing()  # the loader forbids cycles; this only guards the recursion
+        ways = [self.at(self.kb.rule(r).when, expanding | {name}) for r in self.producers.get(name, [])]
+        return st.one_of(ways) if ways else st.nothing()
 
 
-def _aim_compare(spec: FactSpec, test: Compare, want: bool,
-                 tested: dict[str, set[int]]) -> st.SearchStrategy[Partial]:
-    name = test.fact
-    if spec.type == "integer":
-        candidates: list[Any] = boundary_points(spec, tested.get(name, ()))
-    elif spec.type == "boolean":
-        candidates = [False, True]
-    elif spec.type == "enum":
-        candidates = list(spec.values or [])
-    else:
-        domain = spec.values or []
-        candidates = [[v for v in domain if v != test.operand], [test.operand]]
-    good = [v for v in candidates if compare(test, v) is want]
-    return st.sampled_from(good).map(lambda v: {name: v}) if good else st.nothing()
-
-
-def _derive(kb: KnowledgeBase, name: str, tested: dict[str, set[int]],
-            expanding: frozenset[str]) -> st.SearchStrategy[Partial]:
-    """Partial cases that make some rule derive `name` (derived facts are only ever true)."""
-    if name in expanding:
-        return st.nothing()  # the loader forbids cycles; this only guards the recursion
-    inner = expanding | {name}
-    ways = [_aim(kb, rule.when, True, tested, inner) for rule in kb.rules if name in rule.then.derive]
-    return st.one_of(ways) if ways else st.nothing()
+def _junction(conjunctive: bool, parts: list[st.SearchStrategy[Partial]]) -> st.SearchStrategy[Partial]:
+    """Every part of an `all` (merged), one part of an `any`."""
+    if conjunctive:
+        return st.tuples(*parts).map(_merge)
+    return st.one_of(parts) if parts else st.nothing()
 
 
 # --- cases for an invariant ---------------------------------------------------------------------
