@@ -12,10 +12,12 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from guidekb.engine.format.conditions import facts_read, leaves
+from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import Compare, Condition
+from guidekb.engine.format.models import Condition
 from guidekb.engine.qa.invariants import Invariant, codes_mentioned, facts_mentioned
+from guidekb.engine.semantics.cut_points import cut_points
+from guidekb.engine.semantics.derivation import closure, forbidders, recommenders
 
 
 def cone_of_influence(kb: KnowledgeBase, inv: Invariant) -> set[str]:
@@ -24,21 +26,10 @@ def cone_of_influence(kb: KnowledgeBase, inv: Invariant) -> set[str]:
     or conclusion the invariant looks at. Facts outside the cone cannot affect the verdict."""
     wanted = codes_mentioned(inv) or set(kb.outcomes)  # a kind naming no code watches them all
     reads = set(facts_mentioned(inv))
-    relevant: set[str] = set()
-    frontier = {f for f in reads if f in kb.derived_facts}
-    changed = True
-    while changed:
-        changed = False
-        for rule in kb.rules:
-            if rule.id in relevant:
-                continue
-            produces = set(rule.then.recommend) | {p.code for p in rule.then.forbid}
-            if produces & wanted or set(rule.then.derive) & frontier:
-                relevant.add(rule.id)
-                used = facts_read(rule.when)
-                reads |= used
-                frontier |= {f for f in used if f in kb.derived_facts}
-                changed = True
+    recommending, forbidding = recommenders(kb), forbidders(kb)
+    producing = [r for code in wanted for r in (*recommending.get(code, []), *forbidding.get(code, []))]
+    relevant = closure(kb, producing, conclusions=[f for f in reads if f in kb.derived_facts])
+    reads |= {f for rule_id in relevant for f in facts_read(kb.rule(rule_id).when)}
     return {f for f in reads if f in kb.case_facts}
 
 
@@ -57,22 +48,9 @@ def abstract_values(kb: KnowledgeBase, fact: str) -> int:
 
 def integer_cuts(kb: KnowledgeBase, fact: str, extra: Iterable[Condition] = ()) -> list[int]:
     """Points c where some test of an integer fact differs between c-1 and c (inside its
-    range): the regions between them behave alike for every rule."""
-    spec = kb.case_facts[fact]
-    lo, hi = spec.min or 0, spec.max or 0
-    cuts: set[int] = set()
-    for condition in [*(rule.when for rule in kb.rules), *extra]:
-        for site in leaves(condition):
-            leaf = site.leaf
-            if not isinstance(leaf, Compare) or leaf.fact != fact:
-                continue
-            op, operand = leaf.operator, leaf.operand
-            points = operand if op == "in" else [operand]
-            for k in points:
-                if isinstance(k, bool) or not isinstance(k, int):
-                    continue
-                cuts |= {k, k + 1} if op in ("equals", "in") else ({k + 1} if op in ("le", "gt") else {k})
-    return sorted(c for c in cuts if lo < c <= hi)
+    range): the regions between them behave alike for every rule. The one convention of
+    `guidekb.engine.semantics.cut_points`."""
+    return cut_points([*(rule.when for rule in kb.rules), *extra], kb.facts).get(fact, [])
 
 
 def space_size(kb: KnowledgeBase, facts: set[str] | None = None) -> int:
