@@ -46,7 +46,9 @@ from guidekb.engine.runtime.evaluation import Engine
 HSV = Path(__file__).resolve().parent.parent / "knowledge" / "hsv-resistance"
 TIME_BOUND = 10.0  # seconds one load (and evaluation) may take
 WATCHDOG = 60  # seconds after which a load is interrupted as a hang
-# Characters that must never reach a problem's text raw (a newline only inside a hint).
+# Characters that never reach a problem's text: the reader refuses them in every file and
+# value. (Tab and line feed may: a message can quote a value holding them; the terminal output
+# escapes them.)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # --- the pristine files ----------------------------------------------------------------------
@@ -715,8 +717,7 @@ def classify(action: Callable[[], Any]) -> Outcome:
 
 def _well_located(problem: Any) -> bool:
     return (bool(problem.file) and problem.line >= 1 and problem.column >= 1 and bool(problem.message)
-            and "\n" not in problem.message and not _CONTROL.search(problem.message)
-            and not _CONTROL.search(problem.hint.replace("\n", "")))
+            and not _CONTROL.search(problem.message) and not _CONTROL.search(problem.hint))
 
 
 class Harness:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from guidekb.engine.errors import ProblemsError
 from tests.conftest import ROOT
 from tests.fuzzing import (
     KB_FILES,
@@ -32,6 +33,8 @@ from tests.fuzzing import (
     Several,
     SourcePath,
     Stats,
+    SwapFiles,
+    Truncate,
     case_mutations,
     kb_mutations,
 )
@@ -117,6 +120,12 @@ def test_the_harness_restores_the_pristine_copy(harness: Harness) -> None:
 REGRESSIONS: list[Mutation] = [
     # `equals: null` in a rule: AssertionError in Compare.operator (issue 9)
     SetValue("rules/suspicion.yaml", ("rules", 10, "when", "all", 0, "equals"), None),
+    # a truncated source text: 27 quotes fail and each searched the closest passage (17 s)
+    Truncate("sources/persistent-cold-sores-next-step.txt", 1785),
+    # the two source texts swapped: every quote fails (15 s)
+    SwapFiles("sources/valacyclovir-resistance-signs.txt", "sources/persistent-cold-sores-next-step.txt"),
+    # a 20,000-character quote that is in no source
+    SetValue("rules/dosing.yaml", ("rules", 0, "provenance", 0, "quote"), "cold sores " * 1818),
     # a 300-character source file name: OSError from Path.is_file (issue 9)
     SourcePath(0, "x" * 300),
     # a source path outside the knowledge base was read (issue 9)
@@ -129,3 +138,16 @@ def test_crashes_found_by_fuzzing_stay_fixed(harness: Harness, mutation: Mutatio
     outcome = harness.load_kb(mutation)
     check(outcome, mutation)
     assert outcome.exit_code == 2
+
+
+def test_many_failed_quotes_of_one_source_say_to_check_the_source(harness: Harness) -> None:
+    """Past the first ten failed quotes of a source no closest passage is searched: the hint
+    says the source text itself is probably wrong, and the load stays quick."""
+    outcome = harness.load_kb(SwapFiles("sources/valacyclovir-resistance-signs.txt",
+                                        "sources/persistent-cold-sores-next-step.txt"))
+    assert outcome.exit_code == 2 and outcome.seconds < TIME_BOUND
+    assert isinstance(outcome.error, ProblemsError)
+    hints = [p.hint for p in outcome.error.problems if p.code.name == "quote-not-found"]
+    assert sum(h.startswith("closest passage") for h in hints) == 20  # ten for each source
+    assert "more than 10 quotes are not found in persistent-cold-sores-next-step.txt: check that it " \
+           "is the right text, complete (closest passages are shown for the first 10)" in hints

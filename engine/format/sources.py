@@ -33,7 +33,6 @@ _TYPOGRAPHIC = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
     "\u2212": "-", "\u00ad": None,
 })
-_SPACES = re.compile(r"\s+")
 _BULLET = re.compile(r"^\s*(?:[\u2022\u2023\u25e6\u2043\u2219*-])\s+")
 _TRAILING_REFS = re.compile(r"\s+(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
@@ -43,7 +42,7 @@ def normalize(text: str) -> str:
     """Text as compared for provenance: typographic variants folded, whitespace collapsed."""
     if not text.isascii():  # NFKC and the typographic table change nothing in ASCII
         text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split and the regex \s agree on what is whitespace
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class SourceText:
         self.lines = self.raw.splitlines()
         self.section_titles = section_titles
         self._section_texts: dict[Section, str] = {}
+        self.quotes_not_found = 0  # counted by provenance.verify, which bounds its searches by it
         self.sections, self.missing_sections = self._find_sections()
 
     def _find_sections(self) -> tuple[list[Section], list[str]]:
