@@ -187,6 +187,21 @@ class CaseError(ProblemsError):
         self.details = tuple(details)
         super().__init__(problems, what="case")
 
+    @property
+    def fact(self) -> str | None:
+        """The first wrong fact (None for a case that is not a mapping at all)."""
+        return self.details[0].fact if self.details else None
+
+    @property
+    def value(self) -> Any:
+        """The value given for the first wrong fact (None when the fact itself is unknown)."""
+        return self.details[0].value if self.details else None
+
+    @property
+    def allowed(self) -> str | None:
+        """What the knowledge base allows for the first wrong fact."""
+        return self.details[0].allowed if self.details else None
+
 
 @dataclass(frozen=True)
 class CaseProblem:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
+from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
 from guidekb.visualize.questions import Question, Vocabulary, vocabulary
 
@@ -128,7 +129,7 @@ def _acts_on(rule: Rule, focus: frozenset[str] | None) -> bool:
 STATES_PER_NODE = 25  # partial answers explored per decision node allowed, before giving up
 
 
-class TooLarge(Exception):
+class TooLarge(VisualizeError):
     """The diagram would need more decision nodes than the caller allowed."""
 
 
