@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guidekb.engine.format.inert import inert, inert_lines
+from guidekb.exits import error_text
 
 # Piped, lines are as long as their content: "no width" for Rich, which needs a number.
 PIPED_WIDTH = 1_000_000
@@ -52,6 +53,7 @@ def plain(text: str) -> str:
 
 
 def error(message: str) -> None:
-    """One `error: ...` line (hint lines indented below it) on stderr. `message` is plain
-    text, data included: it is made inert here, never read as markup."""
-    err_console.print(f"error: {plain(message)}", markup=False)
+    """One `error: ...` line (hint lines indented below it) on stderr, as guidekb.exits
+    prints errors. `message` is plain text, made inert here, never read as markup; data with
+    line breaks of its own belongs inside it as `inert(data)`, on one line."""
+    err_console.print(error_text(message), markup=False)

@@ -61,9 +61,14 @@ def report(exc: BaseException) -> int:
         _say(_inert(f"{count} problem{'s' if count != 1 else ''} found in the {exc.what}."))
         return INVALID
     if isinstance(exc, GuidekbError) and not isinstance(exc, EvaluationError):
-        _say("error: " + _continued(_inert_lines(str(exc))))
+        _say(error_text(str(exc)))
         return INVALID
     return internal_error(exc)
+
+
+def error_text(message: str) -> str:
+    """`error: message` made inert; lines guidekb laid out below it stay, indented."""
+    return "error: " + _continued(_inert_lines(message))
 
 
 def interrupted() -> int:

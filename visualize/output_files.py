@@ -185,7 +185,8 @@ class OutputFolder:
             except ForeignFile:
                 foreign.append(name)
             except OutputError as refused:
-                refusals.append(str(refused))
+                if str(refused) not in refusals:  # e.g. one sub-folder that is a link
+                    refusals.append(str(refused))
         if len(foreign) > 1:
             refusals.append(f"{len(foreign)} files in '{self.path}' exist and were not written by "
                             f"guidekb, or were changed since: {', '.join(foreign)}; not overwritten "

@@ -10,6 +10,7 @@ from rich.tree import Tree
 
 from guidekb.console import console, error, shown
 from guidekb.engine.format.cases import load_case
+from guidekb.engine.format.inert import inert
 from guidekb.engine.format.suggest import did_you_mean
 from guidekb.engine.runtime.explanation import ConditionNode, Explanation, RuleTrace, explain
 from guidekb.options import DEFAULT_KB, KbOption, load
@@ -26,7 +27,8 @@ def explain_command(
     """Why CODE was recommended or forbidden for CASE, or which conditions stopped it."""
     knowledge = load(kb)
     if code not in knowledge.outcomes:
-        error(f"unknown code '{code}' in {knowledge.id}; {did_you_mean(code, knowledge.outcomes, 'codes')}")
+        error(inert(f"unknown code '{code}' in {knowledge.id}; "
+                    f"{did_you_mean(code, knowledge.outcomes, 'codes')}"))
         raise typer.Exit(2)
     result = explain(knowledge, load_case(case, knowledge), code)
     print_explanation(result)
