@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guidekb.engine.format.conditions import facts_read, leaves
+from guidekb.engine.format.conditions import facts_read, leaves, parts
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.format.models import (
     AllOf,
     Always,
@@ -30,6 +33,8 @@ from guidekb.engine.format.models import (
     Not,
     Unknown,
 )
+from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.runtime.explanation import ConditionNode, RuleTrace, explain
 from guidekb.engine.semantics import intervals
 from guidekb.engine.semantics.cut_points import cut_points, regions
 from guidekb.engine.semantics.logic import evaluate
@@ -50,6 +55,7 @@ from guidekb.engine.semantics.normal_form import (
     when_true,
 )
 from guidekb.engine.semantics.operators import UnsupportedCondition, describe
+from tests.negationkb import grid, write_negation_kb
 
 FACTS: dict[str, FactSpec] = {
     "b": FactSpec(type="boolean", description="a boolean"),
@@ -306,3 +312,40 @@ def test_intervals_complement_and_combine() -> None:
     assert intervals.complement(((0, 3),), 0, 3) == ()
     assert intervals.union(((0, 1),), ((2, 3),)) == ((0, 3),)
     assert intervals.intersection(((0, 1), (3, 5)), ((1, 4),)) == ((1, 1), (3, 4))
+
+
+# --- backends that value a condition tree node by node ---------------------------------------
+
+
+def _assert_nodes_follow_logic(kb: KnowledgeBase, trace: RuleTrace, facts: dict[str, Any]) -> int:
+    """Every node of an explained condition has the value logic.py gives that node."""
+    checked = 0
+
+    def walk(node: ConditionNode, cond: Condition) -> None:
+        nonlocal checked
+        assert node.value is evaluate(cond, facts), f"{trace.rule}: {node.text} on {facts}"
+        checked += 1
+        for child_node, child in zip(node.children, parts(cond), strict=True):
+            walk(child_node, child)
+        for deeper in node.derived_by:
+            checked_before = checked
+            walk(deeper.condition, kb.rule(deeper.rule).when)
+            assert checked > checked_before
+
+    walk(trace.condition, kb.rule(trace.rule).when)
+    return checked
+
+
+def test_explanations_value_every_node_as_logic_does(tmp_path: Path) -> None:
+    """Explanations show each node of a condition with its three-valued value: on every
+    rule of the negation knowledge base (every kind of `not` and `unknown`) and a spread of
+    cases, each value is the interpreter's."""
+    kb = load_knowledge_base(write_negation_kb(tmp_path))
+    engine = Engine.for_kb(kb)
+    checked = 0
+    for case in grid()[::29]:
+        facts = {**case, **dict.fromkeys(engine.evaluate(case).derived_facts(), True)}
+        for code in kb.outcomes:
+            for trace in explain(kb, case, code).rules:
+                checked += _assert_nodes_follow_logic(kb, trace, facts)
+    assert checked > 1000

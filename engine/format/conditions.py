@@ -48,3 +48,23 @@ def leaves(condition: Condition, path: tuple[str | int, ...] = (),
 
 def facts_read(condition: Condition) -> set[str]:
     return {site.fact for site in leaves(condition)}
+
+
+def kind(condition: Condition) -> str:
+    """The key that names a condition node as written: all, any, not, known, unknown, fact
+    or always. For showing a tree as the author wrote it; what a node *means* is defined in
+    guidekb.engine.semantics.normal_form."""
+    kinds: dict[type, str] = {AllOf: "all", AnyOf: "any", Not: "not", Known: "known",
+                              Unknown: "unknown", Compare: "fact", Always: "always"}
+    return kinds[type(condition)]
+
+
+def parts(condition: Condition) -> list[Condition]:
+    """The children of an `all`, `any` or `not` node as written; [] for a leaf."""
+    if isinstance(condition, AllOf):
+        return list(condition.all)
+    if isinstance(condition, AnyOf):
+        return list(condition.any)
+    if isinstance(condition, Not):
+        return [condition.not_]
+    return []

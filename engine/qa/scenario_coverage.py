@@ -1,8 +1,9 @@
 """How much of a knowledge base its scenarios exercise: rules fired, condition branches seen
 true and false, and codes that no scenario checks.
 
-A leaf test of a rule's condition is evaluated on each scenario's case plus the conclusions
-the engine derived for it. A derived conclusion that was not drawn counts as false here (it
+A leaf test of a rule's condition is evaluated, through its normal forms
+(`guidekb.engine.semantics.normal_form`), on each scenario's case plus the conclusions the
+engine derived for it. A derived conclusion that was not drawn counts as false here (it
 is only ever asserted true, so "not drawn" is the only other outcome a scenario can show); a
 case fact left unknown counts as neither, exactly as the engine's three-valued logic has it.
 """
@@ -17,7 +18,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Compare, Known
 from guidekb.engine.format.validation import dotted
 from guidekb.engine.qa.scenarios import ScenarioResult
-from guidekb.engine.semantics.logic import Truth, evaluate
+from guidekb.engine.semantics.normal_form import Truth, holds, when_false, when_true
 
 
 @dataclass
@@ -77,6 +78,8 @@ def measure(kb: KnowledgeBase, results: Sequence[ScenarioResult]) -> CoverageRep
     fired: dict[str, list[str]] = {rule.id: [] for rule in kb.rules}
     branches: list[BranchCoverage] = []
     sites = {rule.id: list(leaves(rule.when)) for rule in kb.rules}
+    forms = {id(site): (when_true(kb.facts, site.leaf), when_false(kb.facts, site.leaf))
+             for found in sites.values() for site in found}
     for rule in kb.rules:
         for site in sites[rule.id]:
             branches.append(BranchCoverage(rule.id, dotted(("when", *site.path)), describe_leaf(site)))
@@ -90,7 +93,8 @@ def measure(kb: KnowledgeBase, results: Sequence[ScenarioResult]) -> CoverageRep
         index = 0
         for rule in kb.rules:
             for site in sites[rule.id]:
-                value = evaluate(site.leaf, facts)
+                is_true, is_false = forms[id(site)]
+                value: Truth = True if holds(is_true, facts) else False if holds(is_false, facts) else None
                 if value is None and site.fact in kb.derived_facts:
                     value = False
                 branches[index].seen.add(value)

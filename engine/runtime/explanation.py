@@ -11,21 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from guidekb.engine.format.conditions import kind, leaf_fact, parts
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.models import (
-    AllOf,
-    Always,
-    AnyOf,
-    Compare,
-    Condition,
-    Known,
-    Not,
-    Provenance,
-    Unknown,
-)
+from guidekb.engine.format.models import Compare, Condition, Known, Provenance, Unknown
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
-from guidekb.engine.semantics.logic import Truth, evaluate
+from guidekb.engine.semantics.derivation import producers
+from guidekb.engine.semantics.normal_form import Truth, truth
+from guidekb.engine.semantics.operators import describe
 from guidekb.engine.semantics.verdict import verdict
 
 
@@ -87,19 +80,16 @@ class _Tracer:
         return RuleTrace(rule.id, rule.title, rule.id in self.fired, effect, node, list(rule.provenance))
 
     def node(self, cond: Condition, depth: int) -> ConditionNode:
-        value = evaluate(cond, self.facts)
-        if isinstance(cond, AllOf | AnyOf):
-            kids = cond.all if isinstance(cond, AllOf) else cond.any
-            label = "all of" if isinstance(cond, AllOf) else "any of"
-            return ConditionNode(label, value, [self.node(c, depth) for c in kids])
-        if isinstance(cond, Not):
-            return ConditionNode("not", value, [self.node(cond.not_, depth)])
-        if isinstance(cond, Always):
-            return ConditionNode("always", True)
+        """The tree as written, each node valued by its normal forms
+        (guidekb.engine.semantics.normal_form)."""
+        value = truth(self.kb.facts, cond, self.facts)
+        written = kind(cond)
+        if written in _JUNCTIONS:
+            return ConditionNode(_JUNCTIONS[written], value, [self.node(c, depth) for c in parts(cond)])
         if isinstance(cond, Known | Unknown):
-            name = cond.known if isinstance(cond, Known) else cond.unknown
-            word = "known" if isinstance(cond, Known) else "unknown"
-            return self._with_derivations(ConditionNode(f"{name} is {word}", value), name, depth)
+            name = leaf_fact(cond)
+            return self._with_derivations(ConditionNode(f"{name} is {written}", value), name, depth)
+        assert isinstance(cond, Compare)
         return self._with_derivations(ConditionNode(describe(cond), value), cond.fact, depth)
 
     def _with_derivations(self, node: ConditionNode, fact: str, depth: int) -> ConditionNode:
@@ -107,22 +97,11 @@ class _Tracer:
         rule that could have, each with the part of its condition that held it back."""
         if fact in self.kb.derived_facts and depth < 6:
             producer = self.derived_by.get(fact)
-            candidates = [producer] if producer else [r.id for r in self.kb.rules if fact in r.then.derive]
+            candidates = [producer] if producer else producers(self.kb).get(fact, [])
             node.derived_by = [self.trace(rule_id, f"derives {fact}", depth + 1) for rule_id in candidates]
         elif fact in self.kb.case_facts and fact not in self.facts:
             node.text += f"  ({fact} not given)"
         return node
 
 
-def describe(test: Compare) -> str:
-    """A comparison as an author reads it: `days_on_therapy >= 10`."""
-    symbols = {"equals": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in",
-               "contains": "contains"}
-    operand = test.operand
-    if isinstance(operand, bool):
-        shown = "true" if operand else "false"
-    elif isinstance(operand, list):
-        shown = "[" + ", ".join(map(str, operand)) + "]"
-    else:
-        shown = str(operand)
-    return f"{test.fact} {symbols[test.operator]} {shown}"
+_JUNCTIONS = {"all": "all of", "any": "any of", "not": "not", "always": "always"}
