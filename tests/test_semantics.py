@@ -23,6 +23,8 @@ from guidekb.engine.format.conditions import facts_read, leaves, parts
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.format.models import (
+    COMPARISON_OPERATORS,
+    OPERATOR_FACT_TYPES,
     AllOf,
     Always,
     AnyOf,
@@ -54,7 +56,7 @@ from guidekb.engine.semantics.normal_form import (
     when_false,
     when_true,
 )
-from guidekb.engine.semantics.operators import UnsupportedCondition, describe
+from guidekb.engine.semantics.operators import OPERATORS, UnsupportedCondition, describe
 from tests.negationkb import grid, write_negation_kb
 
 FACTS: dict[str, FactSpec] = {
@@ -276,6 +278,17 @@ def test_truth_reads_both_forms() -> None:
     assert truth(FACTS, cond, {"e": "y"}) is True
     assert truth(FACTS, cond, {"e": "x", "i": 3}) is False
     assert truth(FACTS, cond, {"e": "x"}) is None
+
+
+def test_every_operator_has_a_meaning_for_every_fact_type_it_may_test() -> None:
+    """The format lists the operators and the types they test; the operator table must give
+    each one a meaning on each of those types (the normal form relies on nothing else)."""
+    assert set(OPERATORS) == set(COMPARISON_OPERATORS) == set(OPERATOR_FACT_TYPES)
+    needed = {"boolean": "passes", "enum": "passes", "integer": "integers", "enum_list": "item"}
+    for op in OPERATORS.values():
+        assert op.fact_types, op.name
+        for fact_type in op.fact_types:
+            assert getattr(op, needed[fact_type]) is not None, (op.name, fact_type)
 
 
 def test_describe_reads_as_the_author_wrote() -> None:

@@ -22,6 +22,7 @@ from guidekb.engine.errors import (
 from guidekb.engine.format.conditions import LeafSite, leaves
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import (
+    OPERATOR_FACT_TYPES,
     Compare,
     Condition,
     FactSpec,
@@ -118,18 +119,13 @@ def _check_compare(leaf: Compare, spec: FactSpec, report: _Report) -> None:
     op, operand = leaf.operator, leaf.operand
     key = op
     fact = leaf.fact
-    allowed_ops = {
-        "boolean": {"equals", "in"},
-        "enum": {"equals", "in"},
-        "integer": {"equals", "in", "lt", "le", "gt", "ge"},
-        "enum_list": {"contains"},
-    }[spec.type]
+    allowed_ops = {name for name, types in OPERATOR_FACT_TYPES.items() if spec.type in types}
     if op not in allowed_ops:
         report(OPERATOR_FOR_TYPE, f"'{op}' cannot test {spec.type} fact '{fact}'",
                f"{'an' if spec.type[0] in 'aeiou' else 'a'} {spec.type} fact is tested with "
                f"{', '.join(sorted(allowed_ops))}", key)
         return
-    values = operand if op == "in" else [operand]
+    values = operand if isinstance(operand, list) else [operand]
     for value in values:
         if spec.type == "boolean" and not isinstance(value, bool):
             report(VALUE_NOT_IN_DOMAIN, f"value {value!r} is not allowed for boolean fact '{fact}'",
