@@ -22,6 +22,7 @@ from guidekb.visualize.output_files import (
     MANIFEST,
     OutputError,
     OutputFolder,
+    open_output,
     write_file,
 )
 from tests.clirun import guidekb
@@ -132,7 +133,7 @@ def test_a_full_disk_leaves_the_previous_file_whole(tmp_path: Path, monkeypatch:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(output_files.os, "write", disk_full)
-    with pytest.raises(OutputError, match="no space left on the device.*previous file there is unchanged"):
+    with pytest.raises(OutputError, match=r"no space left on the device.*previous file there is unchanged"):
         write_file(target, b"new chart, much longer")
     assert target.read_bytes() == b"old chart"
     assert leftovers(tmp_path) == []
@@ -179,9 +180,8 @@ def test_all_does_not_write_through_a_linked_sub_folder(toy_kb: Path, tmp_path: 
     elsewhere.mkdir()
     (out / "by-code").symlink_to(elsewhere, target_is_directory=True)
     kb = load_knowledge_base(toy_kb)
-    with pytest.raises(OutputError, match="by-code' is not a folder"):
-        with OutputFolder(out, force=True) as folder:
-            folder.write("by-code/drug_b.svg", b"<svg/>")
+    with pytest.raises(OutputError, match="by-code' is not a folder"), OutputFolder(out, force=True) as folder:
+        folder.write("by-code/drug_b.svg", b"<svg/>")
     if shutil.which("dot") is not None:
         with pytest.raises(OutputError, match="by-code' is not a folder"):
             export.write_all(kb, out, force=True)
@@ -253,3 +253,20 @@ def test_a_manifest_that_is_not_guidekb_s_is_not_overwritten(tmp_path: Path) -> 
     (tmp_path / MANIFEST).symlink_to(tmp_path / "chart.svg")
     with pytest.raises(OutputError, match="not a regular file"):
         write_file(tmp_path / "other.svg", b"<svg/>", force=True)
+
+
+def test_streamed_output_is_atomic_and_protected_too(tmp_path: Path) -> None:
+    target = tmp_path / "answers.ndjson"
+    with open_output(target) as out:
+        for k in range(1000):
+            out.write(b'{"case": %d}\n' % k)
+        assert not target.exists()  # nothing at the target until the block ends
+    assert target.read_bytes().count(b"\n") == 1000
+    with pytest.raises(RuntimeError), open_output(target) as out:
+        out.write(b"half an answer")
+        raise RuntimeError("the batch failed")
+    assert target.read_bytes().count(b"\n") == 1000 and leftovers(tmp_path) == []
+    target.write_bytes(b"edited by hand\n")
+    with pytest.raises(OutputError, match="changed since"), open_output(target):
+        pass
+    assert target.read_bytes() == b"edited by hand\n"

@@ -34,10 +34,10 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO, NoReturn
 
 from guidekb.engine.errors import GuidekbError
 
@@ -77,6 +77,16 @@ def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
         raise OutputError(f"'{path}' is a folder: give a file name, e.g. {path / 'chart.svg'}")
     with OutputFolder(path.parent, force=force) as folder:
         return folder.write(path.name, data)
+
+
+@contextlib.contextmanager
+def open_output(path: Path, *, force: bool = False) -> Iterator[BinaryIO]:
+    """A binary file to stream one output into, with the promises of `write_file` (for
+    output too big to hold in memory, e.g. a batch of answers)."""
+    if path.name in ("", ".", ".."):
+        raise OutputError(f"'{path}' is a folder: give a file name, e.g. {path / 'answers.ndjson'}")
+    with OutputFolder(path.parent, force=force) as folder, folder.stream(path.name) as out:
+        yield out
 
 
 def _digest(data: bytes) -> str:
@@ -158,7 +168,18 @@ class OutputFolder:
 
     def _is_ours(self, name: str, fd: int, leaf: str) -> bool:
         recorded = self._files.get(name)
-        return recorded is not None and recorded == _digest(self._read(fd, leaf, limit=None))
+        return recorded is not None and recorded == self._hash(fd, leaf)
+
+    def _hash(self, fd: int, leaf: str) -> str:
+        """The SHA-256 of a file in an opened folder, read in pieces (it may be large)."""
+        digest = hashlib.sha256()
+        handle = os.open(leaf, os.O_RDONLY | _NOFOLLOW, dir_fd=fd)
+        try:
+            while chunk := os.read(handle, 1 << 20):
+                digest.update(chunk)
+        finally:
+            os.close(handle)
+        return digest.hexdigest()
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -226,6 +247,30 @@ class OutputFolder:
                 raise OutputError(f"cannot remove '{self.path / name}': {_reason(exc)}") from None
         self._files.pop(name, None)
 
+    @contextlib.contextmanager
+    def stream(self, name: str) -> Iterator[BinaryIO]:
+        """A binary file to write `name` (relative, `/`-separated) through, for output too
+        big to hold in memory, with the promises of `write`: it is renamed over `name` when
+        the block ends normally; on an error or Ctrl-C it is removed and any previous file
+        is unchanged."""
+        located = self._locate(name, create=True)
+        assert located is not None  # created when missing
+        fd, leaf = located
+        self._check_target(name, fd, leaf)
+        where = self.path / name
+        temp, handle = self._temporary(fd, leaf, where)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            self._files[name] = self._hash(fd, temp)
+            os.replace(temp, leaf, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException as exc:
+            self._files.pop(name, None)
+            self._discard(fd, temp, exc, where)
+        self._save_manifest()
+
     def _replace(self, fd: int, leaf: str, data: bytes, where: Path) -> None:
         """Write a temporary file beside `leaf`, then rename it over `leaf`."""
         temp, handle = self._temporary(fd, leaf, where)
@@ -239,12 +284,16 @@ class OutputFolder:
                 os.close(handle)
             os.replace(temp, leaf, src_dir_fd=fd, dst_dir_fd=fd)
         except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp, dir_fd=fd)
-            if isinstance(exc, OSError):
-                raise OutputError(f"cannot write '{where}': {_reason(exc)}; "
-                                  "any previous file there is unchanged") from None
-            raise
+            self._discard(fd, temp, exc, where)
+
+    def _discard(self, fd: int, temp: str, exc: BaseException, where: Path) -> NoReturn:
+        """Remove the temporary file after a failure, and raise it (an OSError in words)."""
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=fd)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write '{where}': {_reason(exc)}; "
+                              "any previous file there is unchanged") from None
+        raise exc
 
     def _temporary(self, fd: int, leaf: str, where: Path) -> tuple[str, int]:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
@@ -298,7 +347,7 @@ class OutputFolder:
 
     # --- the manifest -------------------------------------------------------------------------
 
-    def _read(self, fd: int, leaf: str, limit: int | None) -> bytes:
+    def _read(self, fd: int, leaf: str, limit: int) -> bytes:
         handle = os.open(leaf, os.O_RDONLY | _NOFOLLOW, dir_fd=fd)
         try:
             chunks: list[bytes] = []
@@ -306,7 +355,7 @@ class OutputFolder:
             while chunk := os.read(handle, 1 << 20):
                 chunks.append(chunk)
                 size += len(chunk)
-                if limit is not None and size > limit:
+                if size > limit:
                     break
             return b"".join(chunks)
         finally:
