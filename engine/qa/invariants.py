@@ -6,24 +6,12 @@ it checks the rules rather than restating them) and, where useful, over derived 
 condition "holds" only when it evaluates to True under the three-valued logic of
 `guidekb.engine.semantics.logic`: an invariant never fires on what is unknown.
 
-Kinds (exactly one per invariant):
-
-* ``never_recommend: {code|codes, when}``  - none of the codes is recommended when C holds;
-* ``always_forbid: {code|codes, when}``    - every one of the codes is forbidden when C holds;
-* ``requires: {code, also}``               - whenever `code` is recommended, `also` is too;
-* ``never_both: {codes: [X, Y, ...]}``     - no two of the codes are recommended together;
-* ``monotone: {fact, codes?}``             - learning `fact` (unknown -> any value) never
-  removes a prohibition (of `codes`, or of any code);
-* ``no_recommendation_forbidden: true``    - no rule recommends a code that is forbidden in
-  the same answer (the engine would hide the clash: the prohibition wins);
-* ``recommendations_have_provenance: true`` - every recommendation cites a source quote.
-
-Clinical kinds cite their source like rules do, verified the same way; the structural kinds
-(monotone and the last two: properties of how rules combine) may omit provenance.
-
-Everything about one kind (its spec, its check, proof encoding, counterexample, lint and
-case-generation hooks) is one registered class in `guidekb.engine.qa.invariant_kinds`; this
-module holds the file format and dispatches to those classes.
+Each invariant has exactly one kind. Everything about a kind (what it claims, its spec, its
+check, proof encoding, counterexample, lint and case-generation hooks) is one registered class
+in `guidekb.engine.qa.invariant_kinds`; this module holds the file format, loading and the
+cross-checks, and dispatches to those classes. Clinical kinds cite their source like rules
+do, verified the same way; the structural kinds (properties of how rules combine) may omit
+provenance.
 """
 
 from __future__ import annotations
@@ -37,7 +25,7 @@ from guidekb.engine.format.checking import check_provenance
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.models import ID_PATTERN, Condition, Provenance, Strict
 from guidekb.engine.format.suggest import did_you_mean
-from guidekb.engine.format.validation import KNOWN_KEYS, validate
+from guidekb.engine.format.validation import validate
 from guidekb.engine.format.yamlsource import PathKey, YamlDocument, load_yaml
 from guidekb.engine.qa.invariant_kinds import (
     KIND_REGISTRY,
@@ -115,11 +103,6 @@ class Invariant(Strict):
 
 class InvariantsFile(Strict):
     invariants: list[Invariant]
-
-
-# Unknown keys in invariants.yaml get did-you-mean suggestions like the other files do.
-for _model in (CodesWhen, Requires, NeverBoth, Monotone, Invariant, InvariantsFile):
-    KNOWN_KEYS.update(info.alias or name for name, info in _model.model_fields.items())
 
 
 # --- what an invariant talks about -------------------------------------------------------------
