@@ -488,3 +488,24 @@ def test_syntax_errors_read_the_same_with_and_without_libyaml(monkeypatch: pytes
     assert [p.render() for p in problems] == [
         "x.yaml:2:2: YAML syntax error: expected ',' or ']', but got ':'\n"
         "    while parsing a flow sequence (line 1)"]
+
+
+@pytest.mark.parametrize("root", ["a/" * 3000, "x" * 300])
+def test_a_knowledge_base_path_too_long_is_a_problem(root: str) -> None:
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(root)
+    assert caught.value.problems[0].message == "no manifest.yaml here"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (os.mkfifo, "not a regular file (a device, FIFO or socket): refused, it could block or never end"),
+    (os.mkdir, "this is a folder, not a file"),
+])
+def test_a_rules_file_that_is_not_a_file_is_named_for_what_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any, message: str) -> None:
+    root = write_mini_kb(tmp_path / "kb")
+    make(root / "rules" / "extra.yaml")
+    monkeypatch.chdir(root)
+    with watchdog(10), pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(root)
+    assert [(p.file, p.message) for p in caught.value.problems] == [("rules/extra.yaml", message)]

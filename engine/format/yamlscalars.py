@@ -97,7 +97,7 @@ def construct(tag: str, text: str) -> tuple[Any, Refusal | None]:
     if tag == INT_TAG:
         # bounded before int(): Python refuses to convert more than 4300 digits
         if len(text.lstrip("+-")) > 16 or abs(int(text)) > MAX_INTEGER:
-            return None, (f"number '{_shown(text)}' is too large: guidekb reads whole numbers up to "
+            return None, (f"number '{shown(text)}' is too large: guidekb reads whole numbers up to "
                           f"{MAX_INTEGER:,}", "no clinical value needs more; check the number",
                           INPUT_LIMIT)
         return int(text), None
@@ -113,22 +113,23 @@ def unsupported_tag(tag: str) -> Refusal:
 
 def ambiguous_number(text: str) -> tuple[str, str]:
     """(message, hint) for a plain scalar that looks like a number but is no plain integer."""
-    shown = _shown(text)
-    quote = f"quote it ('{shown}') if it is text"
+    written = shown(text)
+    quote = f"quote it ('{written}') if it is text"
     if _LEADING_ZERO.fullmatch(text):
         digits = text.lstrip("+-")
-        plain = _shown(text[: len(text) - len(digits)] + (digits.lstrip("0") or "0"))
+        plain = shown(text[: len(text) - len(digits)] + (digits.lstrip("0") or "0"))
         octal = set(digits) <= set("01234567") and len(digits) <= _SHOWN
-        yaml11 = (f"YAML 1.1 reads {shown} as {int(text, 8)} (octal)" if octal
-                  else f"YAML 1.1 reads {shown} as text")
-        return (f"number '{shown}' has a leading zero: write {plain}",
+        yaml11 = (f"YAML 1.1 reads {written} as {int(text, 8)} (octal)" if octal
+                  else f"YAML 1.1 reads {written} as text")
+        return (f"number '{written}' has a leading zero: write {plain}",
                 f"{yaml11} and YAML 1.2 as {plain}; guidekb refuses to guess: write {plain}, "
                 f"or {quote}")
     kind = next(hint for pattern, hint in _NUMBER_KINDS if pattern.fullmatch(text))
-    return (f"number '{shown}' is not a plain decimal whole number",
+    return (f"number '{written}' is not a plain decimal whole number",
             f"{kind}; guidekb reads whole numbers written in decimal digits only (like 14): "
             f"write it that way, or {quote}")
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
+    """`text` cut to a length a message can repeat (a refused value may be 20,000 characters)."""
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

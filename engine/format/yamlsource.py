@@ -50,7 +50,14 @@ from guidekb.engine.format.textfiles import (
     read_text,
 )
 from guidekb.engine.format.yamlcompose import CASE_LIMITS, KB_LIMITS, Limits, Refused, compose
-from guidekb.engine.format.yamlscalars import MAP_TAG, MERGE_TAG, SEQ_TAG, construct, unsupported_tag
+from guidekb.engine.format.yamlscalars import (
+    MAP_TAG,
+    MERGE_TAG,
+    SEQ_TAG,
+    construct,
+    shown,
+    unsupported_tag,
+)
 
 __all__ = ["CASE_LIMITS", "KB_LIMITS", "Limits", "PathKey", "Position", "YamlDocument",
            "load_yaml", "parse_yaml"]
@@ -142,14 +149,14 @@ class _Builder:
                 continue
             if not isinstance(key, str | int) or isinstance(key, bool):
                 self.problems.append(Problem(self.doc.file, key_pos.line, key_pos.column,
-                                             f"mapping key {key!r} is not a string",
+                                             f"mapping key {shown(repr(key))} is not a string",
                                              "write the key as plain text", code=KEY_NOT_TEXT))
                 continue
             if key in first_seen:
-                seen = first_seen[key]
+                seen, name = first_seen[key], shown(str(key))
                 self.problems.append(Problem(
-                    self.doc.file, key_pos.line, key_pos.column, f"duplicate key '{key}'",
-                    f"'{key}' is already set at line {seen.line}; YAML would silently keep only "
+                    self.doc.file, key_pos.line, key_pos.column, f"duplicate key '{name}'",
+                    f"'{name}' is already set at line {seen.line}; YAML would silently keep only "
                     "the last one, so remove or rename one of them", code=DUPLICATE_KEY))
                 continue
             first_seen[key] = key_pos
