@@ -70,7 +70,7 @@ fuzz: setup
 	status=$$?; $(BIN)/python -m tests.fuzzing $(OUT)/fuzz; exit $$status
 
 bench: setup
-	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(VENV312) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
