@@ -69,6 +69,14 @@ def test_the_knowledge_base_is_immutable(mini: KnowledgeBase) -> None:
         mini.rules_by_id["x"] = mini.rules[0]  # type: ignore[index]
 
 
+def test_a_knowledge_base_survives_pickling(mini: KnowledgeBase) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(mini))
+    assert copy.content_hash == mini.content_hash and copy.rule_locations == mini.rule_locations
+    assert Engine.for_kb(copy).evaluate(SUSPECTED) == Engine.for_kb(mini).evaluate(SUSPECTED)
+
+
 def test_content_hash_covers_what_affects_answers(tmp_path: Path, mini: KnowledgeBase) -> None:
     # The same content elsewhere has the same hash; it does not depend on where or when.
     copy = tmp_path / "copy"

@@ -61,6 +61,13 @@ class KnowledgeBase:
             object.__setattr__(self, name, _frozen_mapping(getattr(self, name)))
         object.__setattr__(self, "rules", tuple(self.rules))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Picklable (worker processes, caches) although read-only mappings are not: rebuilt
+        from plain copies, the content hash recomputed from them."""
+        return (type(self), (self.root, self.manifest, dict(self.facts), dict(self.outcomes),
+                             tuple(self.rules), dict(self.sources), dict(self.rule_locations),
+                             dict(self.fact_locations), dict(self.outcome_locations)))
+
     def __repr__(self) -> str:
         return (f"KnowledgeBase({self.id} {self.version}, {len(self.rules)} rules, "
                 f"root={str(self.root)!r}, content_hash={self.content_hash[:12]})")
