@@ -41,6 +41,7 @@ from guidekb.engine.format.suggest import did_you_mean
 from guidekb.engine.format.yamlsource import PathKey, YamlDocument
 from guidekb.engine.qa.symbolic import SymbolicKB
 from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.semantics.derivation import forbidders, recommenders
 from guidekb.engine.semantics.logic import evaluate as truth
 
 Evaluate = Callable[[dict[str, Any]], Answer]
@@ -119,12 +120,15 @@ def holds_when(cond: Condition, case: dict[str, Any], answer: Answer) -> bool:
 
 def recommending(kb: KnowledgeBase, code: str) -> list[Condition]:
     """The conditions of the rules recommending the code."""
-    return [r.when for r in kb.rules if code in r.then.recommend]
+    return [kb.rule(rule_id).when for rule_id in recommenders(kb).get(code, [])]
 
 
 def forbidding(kb: KnowledgeBase, code: str | None) -> list[Condition]:
     """The conditions of the rules forbidding the code (any code, for None)."""
-    return [r.when for r in kb.rules if any(code in (None, p.code) for p in r.then.forbid)]
+    if code is None:
+        anything = {rule_id for rules in forbidders(kb).values() for rule_id in rules}
+        return [rule.when for rule in kb.rules if rule.id in anything]
+    return [kb.rule(rule_id).when for rule_id in forbidders(kb).get(code, [])]
 
 
 def either(conds: list[Condition]) -> list[Condition]:

@@ -28,6 +28,7 @@ from guidekb.engine.format.yamlsource import load_yaml
 from guidekb.engine.qa.invariants import Invariant, load_invariants_located
 from guidekb.engine.qa.proof import Prover
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.semantics.derivation import producers
 
 LINT_FILE = "lint.yaml"
 
@@ -160,6 +161,7 @@ def lint(kb: KnowledgeBase) -> LintReport:
 class _Linter:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self.producers = producers(kb)
         self.prover = Prover(kb)
         self.sym = self.prover.sym
         self.engine = Engine.for_kb(kb)
@@ -190,8 +192,7 @@ class _Linter:
             if self.can_fire(rule.id):
                 continue
             underived = sorted(f for f in facts_read(rule.when) if f in self.kb.derived_facts
-                               and not any(self.can_fire(r.id) for r in self.kb.rules
-                                           if f in r.then.derive))
+                               and not any(self.can_fire(r) for r in self.producers[f]))
             why = (f"it needs {', '.join(underived)}, which no rule can derive" if underived
                    else "its condition is contradictory: no case makes it true")
             found.append(Finding(f"never-fires:{rule.id}", "never-fires",
@@ -263,7 +264,7 @@ class _Linter:
     def underived_facts(self) -> list[Finding]:
         found = []
         for name in self.kb.derived_facts:
-            derivers = [r.id for r in self.kb.rules if name in r.then.derive]
+            derivers = self.producers[name]
             if any(self.can_fire(r) for r in derivers):
                 continue
             why = ("no rule derives it" if not derivers
