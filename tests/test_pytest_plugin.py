@@ -163,7 +163,7 @@ def test_the_ini_option_names_knowledge_bases_for_whole_suite_runs(scratch: Path
     (scratch / "tests" / "test_own.py").write_text("def test_own():\n    pass\n", encoding="utf-8")
     collected = pytest_in(scratch / "tests", "--co", "-q")  # from a subfolder: relative to the ini
     ids = set(re.findall(r"^(\S+::\S+)$", collected.stdout, re.M))
-    assert ids == expected_ids(hsv_kb) | {"tests/test_own.py::test_own"}
+    assert ids == expected_ids(hsv_kb) | {"tests/test_own.py::test_own"}, collected.stdout
     # A run narrowed to other files does not get them; naming the folder does.
     narrowed = pytest_in(scratch, "--co", "-q", "tests/test_own.py")
     assert set(re.findall(r"^(\S+::\S+)$", narrowed.stdout, re.M)) == {"tests/test_own.py::test_own"}
