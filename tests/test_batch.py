@@ -201,14 +201,14 @@ def test_summary_counts_codes_and_rules_and_parts_merge_exactly(
     assert PopulationSummary.from_json(json.loads(json.dumps(data))).to_json() == data
 
 
-def test_an_engine_refusal_is_a_line_error_not_a_crash(hsv_kb: KnowledgeBase,
+def test_an_engine_failure_is_a_line_error_and_the_run_goes_on(hsv_kb: KnowledgeBase,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from guidekb.engine.errors import GuidekbError
+    from guidekb.engine.errors import ACTION_FAILED, EvaluationError
 
-    def refuse(self: Engine, case: dict[str, Any]) -> Any:
+    def refuse(self: Engine, case: dict[str, Any], **options: Any) -> Any:
         if case.get("adherent") is False:
-            raise GuidekbError("a rule's action failed: the answer would be incomplete")
-        return original(self, case)
+            raise EvaluationError("a rule's action failed: the answer would be incomplete", ACTION_FAILED)
+        return original(self, case, **options)
 
     original = Engine.evaluate
     monkeypatch.setattr(Engine, "evaluate", refuse)

@@ -48,7 +48,7 @@ from typing import IO, Any
 
 import orjson
 
-from guidekb.engine.errors import CaseError, GuidekbError, ProblemsError
+from guidekb.engine.errors import CaseError, EvaluationError, GuidekbError, ProblemsError
 from guidekb.engine.format.cases import validate_case
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
@@ -170,15 +170,13 @@ class LineEvaluator:
             data = _parse(raw)
             case_id, facts = _split(data)
             _check_id(case_id)
-            answer = self.engine.evaluate(validate_case(facts, self.kb))
+            answer = self.engine.evaluate(validate_case(facts, self.kb), validated=True)
         except _LineError as exc:
             return self._error(number, case_id if exc.code != INVALID_ID else None, exc.code,
                                exc.message, [(exc.column, exc.message, exc.hint)])
         except CaseError as exc:
             return self._problems(number, case_id, INVALID_CASE, exc)
-        except ProblemsError as exc:
-            return self._problems(number, case_id, EVALUATION_FAILED, exc)
-        except GuidekbError as exc:  # the engine refused to answer this case (EvaluationError)
+        except EvaluationError as exc:  # the engine failed closed on this case: no partial answer
             return self._error(number, case_id, EVALUATION_FAILED, str(exc), [(1, str(exc), "")])
         line = orjson.dumps({"id": case_id, "line": number, "answer": answer.model_dump(mode="json")})
         return LineResult(
