@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from guidekb.engine.errors import UnknownName
 from guidekb.engine.format.conditions import kind, leaf_fact, parts
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Compare, Condition, Known, Provenance, Unknown
+from guidekb.engine.format.suggest import did_you_mean
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.semantics.derivation import producers
@@ -51,9 +53,10 @@ class Explanation:
 
 
 def explain(kb: KnowledgeBase, case: dict[str, Any], code: str) -> Explanation:
-    """Explain `code` for a validated case; raises KeyError for a code the KB does not know."""
+    """Explain `code` for a validated case; raises UnknownName (a KeyError) for a code the KB
+    does not know."""
     if code not in kb.outcomes:
-        raise KeyError(code)
+        raise UnknownName("code", code, did_you_mean(code, kb.outcomes, "codes"))
     engine = Engine.for_kb(kb)
     answer = engine.evaluate(case)
     facts: dict[str, Any] = dict(case) | {d.fact: True for d in answer.derived}
