@@ -59,6 +59,8 @@ AMBIGUOUS_NUMBER = _code("009", "ambiguous-number", "a number YAML readers disag
                          "leading zero, hexadecimal, octal, base 60, underscores or a decimal")
 CONTROL_CHARACTER = _code("010", "control-character", "a control character (NUL, ESC, DEL, ...) "
                           "in a file or in a value")
+NOT_READ = _code("011", "not-read", "a file or linked folder in rules/, scenarios/ or cases/ that "
+                 "guidekb does not read (not .yaml/.yml, or a link): reported, never skipped")
 # --- the format: keys and values of each file -----------------------------------------------
 UNKNOWN_KEY = _code("101", "unknown-key", "a key the format does not have (often misspelt)")
 MISSING_KEY = _code("102", "missing-key", "a required key is absent")

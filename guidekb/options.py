@@ -8,12 +8,13 @@ base the author did not name say which one it is and how it was chosen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from guidekb.engine.errors import KnowledgeBaseError
+from guidekb.engine.errors import KnowledgeBaseError, Problem
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import DEFAULT_KB, load_knowledge_base
 from guidekb.engine.format.locate import GIVEN, FoundKnowledgeBase, find_knowledge_base
@@ -43,14 +44,24 @@ def load(path: Path) -> KnowledgeBase:
     """Load a knowledge base; problems propagate to `main`, which prints them and exits 2. A
     knowledge base the author did not name is named in the error, with how it was found (the
     command's KB option has already resolved `path`; here it is only recognised, statelessly)."""
-    discovered = find_knowledge_base(None, Path.cwd())
-    found = discovered if discovered.path == path else FoundKnowledgeBase(path, GIVEN)
+    found = how_found(path)
     try:
         return load_knowledge_base(found.path)
     except KnowledgeBaseError as exc:
-        if found.how == GIVEN:
-            raise
-        raise KnowledgeBaseError(exc.problems, what=found.describe()) from None
+        raise problems_error(exc.problems, found) from None
 
 
-__all__ = ["DEFAULT_KB", "KbArgument", "KbOption", "load"]
+def how_found(path: Path) -> FoundKnowledgeBase:
+    """`path` (already resolved by the KB option) with how it was chosen, recognised statelessly."""
+    discovered = find_knowledge_base(None, Path.cwd())
+    return discovered if discovered.path == path else FoundKnowledgeBase(path, GIVEN)
+
+
+def problems_error(problems: Iterable[Problem], found: FoundKnowledgeBase) -> KnowledgeBaseError:
+    """The error for a knowledge base's problems, naming it when the author did not."""
+    if found.how == GIVEN:
+        return KnowledgeBaseError(problems)
+    return KnowledgeBaseError(problems, what=found.describe())
+
+
+__all__ = ["DEFAULT_KB", "KbArgument", "KbOption", "how_found", "load", "problems_error"]

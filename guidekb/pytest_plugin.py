@@ -89,17 +89,22 @@ class KnowledgeBaseCollector(pytest.Collector):
     """One named knowledge base: loads it, yields its invariants and scenarios."""
 
     def collect(self) -> Iterable[pytest.Item]:
+        from guidekb.engine.format.kbfiles import file_name
         from guidekb.engine.format.loading import load_knowledge_base
         from guidekb.engine.qa.invariants import load_invariants_located
-        from guidekb.engine.qa.scenarios import scenario_files
+        from guidekb.engine.qa.scenarios import SCENARIO_DIR, ScenarioError, scenario_listing
 
         kb = load_knowledge_base(self.path)
         invariants, locations = load_invariants_located(kb)
+        listing = scenario_listing(kb.root)
+        if listing.problems:  # a file in scenarios/ that would not run fails, never vanishes
+            raise ScenarioError(list(listing.problems))
         for inv in invariants:
             yield InvariantItem.from_parent(self, name=f"invariant::{inv.id}", kb=kb, invariant=inv,
                                             location=locations.get(inv.id))
-        for file in scenario_files(kb):
-            yield ScenarioItem.from_parent(self, name=f"scenario::{file.stem}", kb=kb, file=file)
+        for file in listing.files:
+            name = file_name(file, kb.root / SCENARIO_DIR)
+            yield ScenarioItem.from_parent(self, name=f"scenario::{name}", kb=kb, file=file)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: TracebackStyle | None = None) -> str | TerminalRepr:
@@ -154,10 +159,11 @@ class ScenarioItem(pytest.Item):
         self.file = file
 
     def runtest(self) -> None:
-        from guidekb.engine.qa.scenarios import load_scenario, run_scenario
+        from guidekb.engine.qa.scenarios import SCENARIO_DIR, load_scenario, run_scenario
         from guidekb.engine.runtime.evaluation import Engine
 
-        result = run_scenario(Engine.for_kb(self.kb), load_scenario(self.file, self.kb))
+        loaded = load_scenario(self.file, self.kb, self.kb.root / SCENARIO_DIR)
+        result = run_scenario(Engine.for_kb(self.kb), loaded)
         if not result.passed:
             raise ScenarioFailed(result)
 

@@ -8,7 +8,7 @@ Layout of a knowledge base folder::
     manifest.yaml      id, title, version, authors, source documents
     facts.yaml         the fact vocabulary (case facts and derived conclusions)
     outcomes.yaml      the codes rules may recommend or forbid
-    rules/*.yaml       the rules, any number of files
+    rules/**/*.yaml    the rules, any number of files (.yml too, subfolders too)
     sources/*.txt      the verbatim source texts named by the manifest
 """
 
@@ -28,6 +28,7 @@ from guidekb.engine.errors import (
     relative,
 )
 from guidekb.engine.format.checking import check_manifest, check_rules
+from guidekb.engine.format.kbfiles import YAML_SUFFIXES, list_files
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.locate import PACKAGED_KB
 from guidekb.engine.format.models import FactsFile, Manifest, OutcomesFile, RulesFile
@@ -41,20 +42,35 @@ M = TypeVar("M", Manifest, FactsFile, OutcomesFile, RulesFile)
 
 def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     """Load and verify the knowledge base in `root`, or raise KnowledgeBaseError with all problems."""
+    kb, problems = diagnose_knowledge_base(root)
+    if problems or kb is None:
+        raise KnowledgeBaseError(problems)
+    return kb
+
+
+def diagnose_knowledge_base(root: Path | str) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Every problem of the knowledge base in `root`, and the knowledge base as far as it
+    could be built (None when its manifest, facts or outcomes do not load).
+
+    With problems, the knowledge base returned is for checking the files that refer to its
+    vocabulary (invariants, scenarios, cases) in the same pass -- never for answering a case:
+    `load_knowledge_base` is the only way to a knowledge base that answers."""
     root = Path(root)
     problems: list[Problem] = []
     if not (root / "manifest.yaml").is_file():
         where = relative(root / "manifest.yaml")
         hint = ("a knowledge base is a folder holding manifest.yaml, facts.yaml, outcomes.yaml "
                 "and rules/*.yaml")
-        raise KnowledgeBaseError([Problem(where, 1, 1, "no manifest.yaml here", hint, code=MISSING_FILE)])
+        return None, [Problem(where, 1, 1, "no manifest.yaml here", hint, code=MISSING_FILE)]
 
     manifest_doc, manifest = _read(root / "manifest.yaml", Manifest, problems)
     facts_doc, facts_file = _read(root / "facts.yaml", FactsFile, problems)
     outcomes_doc, outcomes_file = _read(root / "outcomes.yaml", OutcomesFile, problems)
 
     rule_docs: list[tuple[YamlDocument, RulesFile]] = []
-    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    listing = list_files(root / "rules", YAML_SUFFIXES, "rule")
+    problems += listing.problems
+    rule_files = listing.files
     if not rule_files:
         problems.append(Problem(relative(root / "rules"), 1, 1, "no rule files found",
                                 "put rules in rules/*.yaml", code=MISSING_FILE))
@@ -68,7 +84,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
         sources = _read_sources(root, manifest, manifest_doc, problems)
 
     if manifest is None or facts_file is None or outcomes_file is None:
-        raise KnowledgeBaseError(problems)
+        return None, problems
 
     assert facts_doc is not None and outcomes_doc is not None
     kb = KnowledgeBase(
@@ -85,11 +101,11 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     assert manifest_doc is not None
     problems += check_manifest(kb, manifest_doc)
     if problems:
-        raise KnowledgeBaseError(problems)
+        return kb, problems
     return replace(kb, rule_locations={
         rule.id: _at(doc, ("rules", i)) for doc, parsed in rule_docs
         for i, rule in enumerate(parsed.rules)
-    })
+    }), []
 
 
 def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocument | None, M | None]:

@@ -15,8 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guidekb.engine.errors import UNCLASSIFIED, CaseError, ErrorCode, Problem, ProblemsError
+from guidekb.engine.errors import (
+    DUPLICATE_ID,
+    UNCLASSIFIED,
+    CaseError,
+    ErrorCode,
+    Problem,
+    ProblemsError,
+    relative,
+)
 from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.kbfiles import YAML_SUFFIXES, Listing, file_name, list_files
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Expectations, Scenario
 from guidekb.engine.format.suggest import did_you_mean
@@ -41,15 +50,18 @@ class ScenarioError(ProblemsError):
 
 @dataclass(frozen=True)
 class LoadedScenario:
-    """A validated scenario: its file, its name (the file stem) and its validated case."""
+    """A validated scenario: its file, its validated case, and its name: the file's path in
+    the `scenarios/` folder (`folder`) without the suffix, `hiv/first-line` for
+    `scenarios/hiv/first-line.yml`; the file stem for a file given from elsewhere."""
 
     path: Path
     scenario: Scenario
     case: dict[str, Any]
+    folder: Path | None = None
 
     @property
     def name(self) -> str:
-        return self.path.stem
+        return file_name(self.path, self.folder) if self.folder is not None else self.path.stem
 
 
 @dataclass(frozen=True)
@@ -99,12 +111,29 @@ def _listed(items: Iterable[str]) -> str:
 
 
 def scenario_files(kb: KnowledgeBase) -> list[Path]:
-    """The scenario files of a knowledge base, sorted by name."""
-    folder = kb.root / SCENARIO_DIR
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    """The scenario files of a knowledge base (.yaml and .yml, subfolders too), sorted by
+    path; `scenario_listing` also says what in the folder is not read."""
+    return list(scenario_listing(kb.root).files)
 
 
-def load_scenario(path: Path, kb: KnowledgeBase) -> LoadedScenario:
+def scenario_listing(root: Path) -> Listing:
+    """The scenario files of the knowledge base in `root`, and a problem for each other file
+    in `scenarios/` or two files whose scenario names are the same (`a.yaml` and `a.yml`)."""
+    folder = root / SCENARIO_DIR
+    listing = list_files(folder, YAML_SUFFIXES, "scenario")
+    problems = list(listing.problems)
+    first: dict[str, Path] = {}
+    for path in listing.files:
+        name = file_name(path, folder)
+        if name in first:
+            problems.append(Problem(relative(path), 1, 1, f"two scenarios named '{name}' "
+                                    f"(also {first[name].name})", "rename one of them",
+                                    code=DUPLICATE_ID))
+        first.setdefault(name, path)
+    return Listing(listing.files, tuple(problems))
+
+
+def load_scenario(path: Path, kb: KnowledgeBase, folder: Path | None = None) -> LoadedScenario:
     """Read and validate one scenario file; raises ScenarioError listing every problem."""
     doc, problems = load_yaml(path)
     if problems:
@@ -123,7 +152,7 @@ def load_scenario(path: Path, kb: KnowledgeBase) -> LoadedScenario:
         problems += exc.problems
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(path, scenario, case)
+    return LoadedScenario(path, scenario, case, folder)
 
 
 class _CaseDoc(YamlDocument):
@@ -159,13 +188,20 @@ def _check_expectations(expect: Expectations, kb: KnowledgeBase, doc: YamlDocume
 
 
 def load_scenarios(kb: KnowledgeBase, paths: Sequence[Path] | None = None) -> list[LoadedScenario]:
-    """Every scenario (of the knowledge base, or the given files); all problems at once."""
-    files = list(paths) if paths is not None else scenario_files(kb)
-    loaded: list[LoadedScenario] = []
+    """Every scenario (of the knowledge base, or the given files); all problems at once,
+    including files in `scenarios/` that would not be read."""
     problems: list[Problem] = []
+    if paths is None:
+        listing = scenario_listing(kb.root)
+        files = list(listing.files)
+        problems += listing.problems
+    else:
+        files = list(paths)
+    folder = kb.root / SCENARIO_DIR
+    loaded: list[LoadedScenario] = []
     for path in files:
         try:
-            loaded.append(load_scenario(path, kb))
+            loaded.append(load_scenario(path, kb, folder))
         except ScenarioError as exc:
             problems += exc.problems
     if problems:

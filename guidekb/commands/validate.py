@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import typer
 
 from guidekb.console import console, shown
-from guidekb.engine.errors import KnowledgeBaseError, Problem, ProblemsError
-from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.qa.invariants import load_invariants
-from guidekb.engine.qa.lint import load_acknowledgements
-from guidekb.engine.qa.scenarios import load_scenarios
-from guidekb.engine.qa.source_coverage import load_context
-from guidekb.options import DEFAULT_KB, KbArgument, load
+from guidekb.engine.qa.everything import check_everything
+from guidekb.options import DEFAULT_KB, KbArgument, how_found, problems_error
 
 
 def validate(kb: KbArgument = DEFAULT_KB) -> None:
     """Load and verify a knowledge base and every other file of it.
 
-    Format, facts, values, codes, cycles and provenance, then invariants,
-    scenarios, context notes and lint acknowledgements: every problem at once."""
-    knowledge = load(kb)
-    problems: list[Problem] = []
-
-    def collect(loader: Callable[[KnowledgeBase], Any]) -> Any:
-        try:
-            return loader(knowledge)
-        except ProblemsError as exc:
-            problems.extend(exc.problems)
-            return []
-
-    invariants = collect(load_invariants)
-    scenarios = collect(load_scenarios)
-    collect(load_context)
-    collect(load_acknowledgements)
-    if problems:
-        raise KnowledgeBaseError(problems)
-    quotes = sum(len(rule.provenance) for rule in knowledge.rules)
-    quotes += sum(len(inv.provenance) for inv in invariants)
+    Format, facts, values, codes, cycles and provenance, then invariants, scenarios, the
+    cases in cases/, context notes and lint acknowledgements: every problem of every file at
+    once. Every .yaml/.yml file in rules/, scenarios/ and cases/ (subfolders too) is read;
+    any other file there is reported, never skipped."""
+    checked = check_everything(kb)
+    if not checked.ok or checked.kb is None:
+        raise problems_error(checked.problems, how_found(kb))
+    knowledge = checked.kb
     console.print(
         f"[green]ok[/green] {shown(knowledge.id)} {shown(knowledge.version)}: {len(knowledge.rules)} rules, "
         f"{len(knowledge.facts)} facts, {len(knowledge.outcomes)} codes, "
-        f"{len(invariants)} invariants, {len(scenarios)} scenarios, "
-        f"{quotes} source quotes verified in {len(knowledge.sources)} sources",
+        f"{len(checked.invariants)} invariants, {checked.scenarios} scenarios, {checked.cases} cases, "
+        f"{checked.quotes} source quotes verified in {len(knowledge.sources)} sources",
         soft_wrap=True,
     )
 
