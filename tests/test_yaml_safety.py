@@ -497,15 +497,17 @@ def test_a_knowledge_base_path_too_long_is_a_problem(root: str) -> None:
     assert caught.value.problems[0].message == "no manifest.yaml here"
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (os.mkfifo, "not a regular file (a device, FIFO or socket): refused, it could block or never end"),
-    (os.mkdir, "this is a folder, not a file"),
-])
-def test_a_rules_file_that_is_not_a_file_is_named_for_what_it_is(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any, message: str) -> None:
+@pytest.mark.parametrize("target", [None, "/dev/urandom"])
+def test_a_rules_file_that_is_a_fifo_or_a_device_is_refused_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str | None) -> None:
     root = write_mini_kb(tmp_path / "kb")
-    make(root / "rules" / "extra.yaml")
+    if target is None:
+        os.mkfifo(root / "rules" / "extra.yaml")
+    else:
+        (root / "rules" / "extra.yaml").symlink_to(target)
     monkeypatch.chdir(root)
     with watchdog(10), pytest.raises(KnowledgeBaseError) as caught:
         load_knowledge_base(root)
-    assert [(p.file, p.message) for p in caught.value.problems] == [("rules/extra.yaml", message)]
+    assert [(p.file, p.message) for p in caught.value.problems] == [
+        ("rules/extra.yaml", "not a regular file (a device, FIFO or socket): refused, it could "
+                             "block or never end")]

@@ -168,7 +168,7 @@ class _Builder:
 
 def load_yaml(path: Path, limits: Limits = KB_LIMITS) -> tuple[YamlDocument, list[Problem]]:
     """Read and parse one YAML file; every way it can be wrong comes back as a problem."""
-    name = relative(path)
+    name = str(Path(relative(path.parent)) / path.name)  # a link named as written, not its target
     try:
         text = read_text(path, limits.max_bytes, limits.what)
     except TextRefused as refused:
