@@ -134,7 +134,7 @@ def test_every_view_and_format_renders_for_the_toy_kb(tmp_path: Path) -> None:
 
 @needs_dot
 def test_default_kb_renders_both_views(hsv_kb: KnowledgeBase) -> None:
-    for view in VIEWS:
+    for view in ("decisions", "rules"):
         svg = chart(hsv_kb, view, "svg")
         text = _svg_text(svg)
         assert hsv_kb.manifest.title in text
@@ -168,7 +168,8 @@ def test_cli_writes_dot_and_mermaid_without_graphviz(tmp_path: Path, monkeypatch
         assert ("digraph" if fmt == "dot" else "flowchart TD") in result.output
     written = write_all(load_knowledge_base(kb), tmp_path / "out")
     assert written.skipped == ["svg", "png", "pdf", "html"]
-    assert sorted(p.name for p in written.files) == ["decisions.dot", "decisions.mmd", "rules.dot", "rules.mmd"]
+    assert sorted(p.name for p in written.files) == ["decisions.dot", "decisions.mmd", "overview.dot",
+                                                     "overview.mmd", "rules.dot", "rules.mmd"]
 
 
 @needs_dot

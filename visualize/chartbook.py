@@ -24,7 +24,7 @@ from guidekb.visualize.decisions import (
     build_diagram,
     codes_of,
 )
-from guidekb.visualize.ordering import compact_diagram
+from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_of_codes, stage_order, stage_title
 
 PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
 MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions
@@ -35,10 +35,22 @@ MERGE_OVERLAP = 0.6  # ... and they ask mostly the same questions (Jaccard index
 class Chart:
     codes: tuple[str, ...]  # empty tuple: the whole knowledge base in one chart
     diagram: Diagram
+    stage: str = FIRST_STAGE  # the pathway stage it belongs to (guidekb.visualize.pathway)
 
     @property
     def title(self) -> str:
-        return ", ".join(self.codes) if self.codes else "all recommendations and prohibitions"
+        """Words for people: the stage and the first outcome's text, never codes."""
+        kb = self.diagram.kb
+        if not self.codes:
+            return "All recommendations and prohibitions"
+        first = kb.outcomes[self.codes[0]].text.rstrip(".")
+        more = f" (+{len(self.codes) - 1} more)" if len(self.codes) > 1 else ""
+        stage = "Assessment" if self.stage == FIRST_STAGE else stage_title(self.stage)
+        return f"{stage}: {_short(first)}{more}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,13 @@ class ChartBook:
     charts: tuple[Chart, ...]
     in_every_case: Outcome  # decided the same way for every case
     never: tuple[str, ...]  # codes no case can reach
+
+    def next_chart(self, k: int) -> str:
+        """Where a reader of chart `k` (from 0) goes when it has nothing for the patient: the
+        next chart of the pathway, or back to the overview after the last one."""
+        if k + 1 < len(self.charts):
+            return f"chart {k + 2}"
+        return "the overview chart"
 
 
 def signature(diagram: Diagram) -> str:
@@ -117,16 +136,16 @@ def chart_book(kb: KnowledgeBase, limit: int = PAGE_LIMIT) -> ChartBook:
 
 
 def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
+    order = question_order(kb)
     try:
-        whole = build_diagram(kb, budget=4 * limit)
+        whole = build_diagram(kb, budget=4 * limit, order=order)
     except TooLarge:
         whole = None
     if whole is not None and len(whole.decisions()) <= limit:
-        whole = compact_diagram(kb, budget=4 * limit)
         return ChartBook(kb, (Chart((), whole),), whole.in_every_case(), _never(kb, whole))
 
     acted = {c for rule in kb.rules for c in codes_of(rule)}
-    per_code = {c: build_diagram(kb, c) for c in kb.outcomes if c in acted}
+    per_code = {c: build_diagram(kb, c, order=order) for c in kb.outcomes if c in acted}
     always_rec: list[str] = []
     always_forb: list[str] = []
     never = [c for c in kb.outcomes if c not in acted]
@@ -144,22 +163,24 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
     sigs = {c: signature(per_code[c]) for c in charted}
     charts: list[Chart] = []
     for group in _groups(kb, charted, sigs):
-        joint = _within(kb, group, limit) if len(group) > 1 else per_code[group[0]]
+        joint = _within(kb, group, limit, order) if len(group) > 1 else per_code[group[0]]
         if joint is None:
             charts += [Chart((c,), per_code[c]) for c in group]
         else:
             charts.append(Chart(tuple(group), joint))
-    order = list(kb.outcomes)
-    charts = [Chart(c.codes, compact_diagram(kb, c.codes)) for c in _merge_similar(kb, charts, limit)]
-    charts.sort(key=lambda chart: min(order.index(c) for c in chart.codes))
+    codes = list(kb.outcomes)
+    stages = [FIRST_STAGE, *stage_order(kb)]
+    charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes))
+              for c in _merge_similar(kb, charts, limit, order)]
+    charts.sort(key=lambda chart: (stages.index(chart.stage), min(codes.index(c) for c in chart.codes)))
     return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
-                     tuple(c for c in order if c in never))
+                     tuple(c for c in codes if c in never))
 
 
-def _within(kb: KnowledgeBase, codes: list[str], limit: int) -> Diagram | None:
+def _within(kb: KnowledgeBase, codes: list[str], limit: int, order: list[str]) -> Diagram | None:
     """The diagram of `codes` if it has at most `limit` decisions, else None."""
     try:
-        diagram = build_diagram(kb, codes, budget=2 * limit)
+        diagram = build_diagram(kb, codes, budget=2 * limit, order=order)
     except TooLarge:
         return None
     return diagram if len(diagram.decisions()) <= limit else None
@@ -169,7 +190,7 @@ def _asked(diagram: Diagram) -> set[str]:
     return {diagram.question(node).key for node in diagram.decisions().values()}
 
 
-def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int) -> list[Chart]:
+def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int, order: list[str]) -> list[Chart]:
     """Merge the two charts that cost fewest extra questions together, while any pair costs
     at most MERGE_GROWTH more than the larger of the two: fewer, fuller charts, each still
     a page. Only charts asking mostly the same questions are tried (it bounds the work)."""
@@ -186,7 +207,7 @@ def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int) -> list[C
                 key = frozenset(a.codes + b.codes)
                 larger = max(len(a.diagram.decisions()), len(b.diagram.decisions()))
                 if key not in tried:
-                    tried[key] = _within(kb, [*a.codes, *b.codes], min(limit, larger + MERGE_GROWTH))
+                    tried[key] = _within(kb, [*a.codes, *b.codes], min(limit, larger + MERGE_GROWTH), order)
                 merged = tried[key]
                 if merged is None:
                     continue

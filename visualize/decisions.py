@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
+from guidekb.engine.semantics.verdict import verdict
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
 from guidekb.visualize.questions import Question, Vocabulary, vocabulary
@@ -183,8 +184,9 @@ class _Builder:
 
     def _leaf(self, residual: tuple[Formula, ...]) -> int:
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
-        forbidden = {p.code for r in fired for p in r.then.forbid}
-        recommended = {c for r in fired for c in r.then.recommend} - forbidden
+        said = verdict(fired)  # the one definition: a prohibition beats a recommendation
+        forbidden = set(said.forbidden)
+        recommended = set(said.recommended)
         if self.focus is not None:
             forbidden &= self.focus
             recommended &= self.focus

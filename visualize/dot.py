@@ -29,6 +29,7 @@ from guidekb.visualize.graph import (
     unread_facts,
 )
 from guidekb.visualize.labels import edge_label
+from guidekb.visualize.leaves import open_leaf_text
 
 BOOK_COLUMNS = 3  # charts side by side in the drawing of a chart book
 
@@ -83,7 +84,7 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
     if outcome.forbidden:
         boxes.append(_box(rows(outcome.forbidden, True), style.PROHIBITION_LINE))
     if not boxes:
-        boxes.append(_box([_cell(style.NO_ACTION, 30, fill=style.NOTHING_FILL, color="#424242")],
+        boxes.append(_box([_cell(style.NOTHING_EVER, 30, fill=style.NOTHING_FILL, color="#424242")],
                           style.NOTHING_LINE))
     inner = "".join(f"<TR><TD>{b}</TD></TR>" for b in boxes)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="0">{inner}</TABLE>>'
@@ -94,7 +95,10 @@ def _minus(outcome: Outcome, always: Outcome) -> Outcome:
                    tuple(c for c in outcome.forbidden if c not in always.forbidden))
 
 
-def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome) -> None:
+def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
+                  elsewhere: str) -> None:
+    """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
+    next or what to find out (guidekb.visualize.leaves), never "No action"."""
     kb = diagram.kb
     for node_id in diagram.topological():
         node = diagram.nodes[node_id]
@@ -110,8 +114,9 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 target = f"{prefix}{branch.child}"
                 child = diagram.nodes[branch.child]
                 if isinstance(child, Outcome) and _empty(_minus(child, always)):
-                    target = f"{name}_stop{k}"  # a "no action" box per question reads better
-                    graph.node(target, label=dot_text(style.NO_ACTION), shape="box", style="rounded,filled",
+                    target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
+                    text = open_leaf_text(diagram, node, branch, elsewhere)
+                    graph.node(target, label=dot_text(text, 26), shape="box", style="rounded,filled,dashed",
                                fillcolor=style.NOTHING_FILL, color=style.NOTHING_LINE, fontcolor="#424242",
                                fontsize="10")
                 graph.edge(name, target, label=dot_text(edge_label(diagram, node, branch), 22))
@@ -174,7 +179,8 @@ def _title(kb: KnowledgeBase, view: str, legend: list[tuple[str, str, str]],
     return f'<<TABLE BORDER="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
 
 
-def diagram_graph(diagram: Diagram, view: str | None = None) -> graphviz.Digraph:
+def diagram_graph(diagram: Diagram, view: str | None = None,
+                  elsewhere: str = style.ELSEWHERE) -> graphviz.Digraph:
     """One decision chart (the whole knowledge base, or `--focus` codes)."""
     kb = diagram.kb
     has_questions = bool(diagram.decisions())
@@ -184,7 +190,7 @@ def diagram_graph(diagram: Diagram, view: str | None = None) -> graphviz.Digraph
         view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
-    _draw_diagram(graph, diagram, "n", always)
+    _draw_diagram(graph, diagram, "n", always, elsewhere)
     return graph
 
 
@@ -203,7 +209,7 @@ def book_graph(book: ChartBook) -> graphviz.Digraph:
         whole = book.charts[0].diagram
         graph = _new_graph("decisions")
         graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
-        _draw_diagram(graph, whole, "n", book.in_every_case)
+        _draw_diagram(graph, whole, "n", book.in_every_case, style.NOWHERE)
         return graph
     note = (f"The full decision diagram is too large for one page, so it is drawn as "
             f"{len(book.charts)} charts, one per group of related recommendations; each asks only "
@@ -214,7 +220,7 @@ def book_graph(book: ChartBook) -> graphviz.Digraph:
         with graph.subgraph(name=f"cluster_{k}") as sub:
             sub.attr(label=_chart_title(kb, k, chart), labeljust="l", style="rounded", color="#BDBDBD",
                      fontsize="12")
-            _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()))
+            _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()), book.next_chart(k))
     # Rows of charts: the roots of a row share a rank, and each row starts below the deepest
     # chart of the row above (newrank lets rank constraints cross clusters).
     per_row = BOOK_COLUMNS if len(book.charts) > BOOK_COLUMNS else len(book.charts)
@@ -235,8 +241,7 @@ def book_graph(book: ChartBook) -> graphviz.Digraph:
 
 
 def _chart_title(kb: KnowledgeBase, k: int, chart: Chart) -> str:
-    names = ", ".join(chart.codes)
-    return f'<<B>{k + 1}. {dot_html(names, 90)}</B>>'
+    return f'<<B>{k + 1}. {dot_html(chart.title, 90)}</B>>'
 
 
 def rules_graph(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None) -> graphviz.Digraph:

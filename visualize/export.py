@@ -22,11 +22,12 @@ from guidekb.visualize.dot import book_graph, diagram_graph, dot_available, rend
 from guidekb.visualize.errors import GraphvizMissing, UnknownCode
 from guidekb.visualize.graph import knowledge_graph, leading_to
 from guidekb.visualize.html import html_page
-from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, rules_mermaid
-from guidekb.visualize.ordering import compact_diagram
+from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, overview_mermaid, rules_mermaid
 from guidekb.visualize.output_files import OutputFolder
+from guidekb.visualize.overview import overview_graph
+from guidekb.visualize.pathway import pathway_diagram
 
-VIEWS = ("decisions", "rules")
+VIEWS = ("overview", "decisions", "rules")
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")
 NEEDS_DOT = ("svg", "png", "pdf", "html")
 EXTENSIONS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "mermaid": "mmd", "html": "html"}
@@ -44,8 +45,10 @@ def drawing(kb: KnowledgeBase, view: str, focus: str | None = None) -> graphviz.
     if view == "rules":
         graph = knowledge_graph(kb)
         return rules_graph(graph if focus is None else leading_to(graph, kb, focus), kb, focus)
+    if view == "overview":
+        return overview_graph(chart_book(kb))
     if focus is not None:
-        return diagram_graph(compact_diagram(kb, focus))
+        return diagram_graph(pathway_diagram(kb, focus))
     return book_graph(chart_book(kb))
 
 
@@ -54,13 +57,15 @@ def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None) -> str:
     if view == "rules":
         graph = knowledge_graph(kb)
         return rules_mermaid(graph if focus is None else leading_to(graph, kb, focus), kb, focus)
+    if view == "overview":
+        return overview_mermaid(chart_book(kb))
     if focus is not None:
-        return diagram_mermaid(compact_diagram(kb, focus))
+        return diagram_mermaid(pathway_diagram(kb, focus))
     return book_mermaid(chart_book(kb))
 
 
 def _view_name(view: str, focus: str | None) -> str:
-    name = "decision chart" if view == "decisions" else "rule graph"
+    name = {"overview": "clinical pathway overview", "decisions": "decision chart"}.get(view, "rule graph")
     return name if focus is None else f"{name} for {focus}"
 
 
@@ -76,10 +81,12 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
         return source.encode()
     if fmt == "html":
         if view == "decisions" and focus is None and len(book := chart_book(kb).charts) > 1:
-            charts = [(f"{k + 1}. {', '.join(c.codes)}",
-                       render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}"), "svg")
+            charts = [(f"{k + 1}. {c.title}",
+                       render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}",
+                                            chart_book(kb).next_chart(k)), "svg")
                        .decode()) for k, c in enumerate(book)]
-            return html_page(kb, charts, "decision charts").encode()
+            overview = render(overview_graph(chart_book(kb)), "svg").decode()
+            return html_page(kb, charts, "decision charts", overview).encode()
         svg = render(graph, "svg").decode()
         return html_page(kb, svg, _view_name(view, focus)).encode()
     return render(graph, fmt, dpi)
@@ -122,7 +129,7 @@ def _plan(kb: KnowledgeBase, formats: list[str], per_code: bool) -> list[tuple[s
 
         def code_chart(code: str, fmt: str) -> bytes:
             if code not in graphs:
-                graphs[code] = diagram_graph(compact_diagram(kb, code))
+                graphs[code] = diagram_graph(pathway_diagram(kb, code))
             return render(graphs[code], fmt)
 
         plan += [(f"by-code/{code}.{fmt}", partial(code_chart, code, fmt))

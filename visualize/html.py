@@ -38,18 +38,22 @@ blockquote { margin: 6px 0; padding: 4px 8px; border-left: 3px solid #2e7d32; ba
 .chart h2 { font-size: 16px; margin: 24px 0 4px; }
 .chart nav { font-size: 13px; }
 @media print { main { display: block; height: auto; } .panel { max-width: none; border: 0; }
-               .page, .panel { break-before: page; } }
+               .page, .panel { break-before: page; } .page { break-inside: avoid; }
+               .page svg { max-height: 24cm; } h2 { break-after: avoid; } }
 """
 
 
-def _charts(svg: str | list[tuple[str, str]]) -> str:
+def _charts(svg: str | list[tuple[str, str]], overview: str | None = None) -> str:
     if isinstance(svg, str):
         return _svg_body(svg)
     toc = "".join(f'<li><a href="#chart-{k}">{t(heading)}</a></li>' for k, (heading, _) in enumerate(svg, 1))
+    first = "" if overview is None else (
+        f'<section class="page" id="overview"><h2>Overview: the clinical pathway</h2>'
+        f"{_own_ids(_svg_body(overview), 0)}</section>")
     sections = "".join(f'<section class="page" id="chart-{k}"><h2>{t(heading)}</h2>'
                        f"{_own_ids(_svg_body(body), k)}</section>"
                        for k, (heading, body) in enumerate(svg, 1))
-    return f'<nav><ol>{toc}</ol></nav>{sections}'
+    return f'{first}<nav><ol>{toc}</ol></nav>{sections}'
 
 
 def _own_ids(svg: str, k: int) -> str:
@@ -127,11 +131,12 @@ def _source_article(kb: KnowledgeBase, source_id: str) -> str:
             f'<p class="meta">{t(doc.publisher)}, {t(str(doc.date))}</p>{url}</article>')
 
 
-def html_page(kb: KnowledgeBase, svg: str | list[tuple[str, str]], view: str) -> str:
+def html_page(kb: KnowledgeBase, svg: str | list[tuple[str, str]], view: str,
+              overview: str | None = None) -> str:
     """The page: title, the chart's SVG (already escaped by graphviz) and the source panel.
 
     `svg` may be a list of (heading, svg) for a book of charts: each gets its own section,
-    listed at the top, and starts a new page when printed."""
+    listed at the top, and starts a new page when printed; `overview` (an SVG) comes first."""
     title = t(kb.manifest.title)
     panel = ['<p class="hint">Click a question, an action or a rule in the chart to see its rule '
              "and the verbatim source quotes here. “unknown” on an arrow means the fact is not "
@@ -144,7 +149,7 @@ def html_page(kb: KnowledgeBase, svg: str | list[tuple[str, str]], view: str) ->
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title} — {t(view)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f"<header><h1>{title}</h1><p>{t(kb.id)} version {t(kb.version)} · {t(view)}</p></header>\n"
-            f'<main>\n<section class="chart">\n{_charts(svg)}\n</section>\n'
+            f'<main>\n<section class="chart">\n{_charts(svg, overview)}\n</section>\n'
             f'<aside class="panel">\n{chr(10).join(panel)}\n</aside>\n</main>\n</body>\n</html>\n')
 
 

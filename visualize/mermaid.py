@@ -16,6 +16,8 @@ from guidekb.visualize.decisions import Decision, Diagram, Outcome
 from guidekb.visualize.escaping import mermaid_lines, mermaid_text
 from guidekb.visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, RULE
 from guidekb.visualize.labels import edge_label
+from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.overview import shown_stages, stage_charts
 
 _CLASSES = [
     f"classDef question fill:{style.DECISION_FILL},stroke:{style.DECISION_LINE},color:#000",
@@ -38,12 +40,14 @@ def _outcome_text(kb: KnowledgeBase, outcome: Outcome) -> tuple[str, str]:
     lines = [*(style.outcome_text(kb, c) for c in outcome.recommended),
              *(f"{style.DO_NOT}: {style.outcome_text(kb, c)}" for c in outcome.forbidden)]
     if not lines:
-        return mermaid_text(style.NO_ACTION), "nothing"
+        return mermaid_text(style.NOTHING_EVER), "nothing"
     css = "donot" if outcome.forbidden and not outcome.recommended else "action"
     return "<br/>".join(mermaid_lines(line, 40) for line in lines), css
 
 
-def _diagram_lines(diagram: Diagram, prefix: str, indent: str = "    ") -> list[str]:
+def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = "    ") -> list[str]:
+    """One chart's nodes and arrows; an arrow into a leaf with nothing in it gets its own
+    leaf saying what to find out or where to look (guidekb.visualize.leaves)."""
     kb = diagram.kb
     lines: list[str] = []
     for node_id in diagram.topological():
@@ -52,10 +56,16 @@ def _diagram_lines(diagram: Diagram, prefix: str, indent: str = "    ") -> list[
         if isinstance(node, Decision):
             question = diagram.question(node)
             lines.append(f'{indent}{name}{{"{mermaid_lines(question.text, 24)}"}}:::question')
-            for branch in node.branches:
+            for k, branch in enumerate(node.branches):
                 label = mermaid_text(edge_label(diagram, node, branch))
-                lines.append(f'{indent}{name} -->|"{label}"| {prefix}{branch.child}')
-        else:
+                child = diagram.nodes[branch.child]
+                target = f"{prefix}{branch.child}"
+                if isinstance(child, Outcome) and not child.recommended and not child.forbidden:
+                    target = f"{name}_open{k}"
+                    text = mermaid_lines(open_leaf_text(diagram, node, branch, elsewhere), 30)
+                    lines.append(f'{indent}{target}("{text}"):::nothing')
+                lines.append(f'{indent}{name} -->|"{label}"| {target}')
+        elif node.recommended or node.forbidden or node_id == diagram.root:
             text, css = _outcome_text(kb, node)
             lines.append(f'{indent}{name}("{text}"):::{css}')
             rules = [r for codes in diagram.because.get(node_id, {}).values() for r in codes]
@@ -67,7 +77,7 @@ def _diagram_lines(diagram: Diagram, prefix: str, indent: str = "    ") -> list[
 def diagram_mermaid(diagram: Diagram) -> str:
     focus = diagram.focus
     view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
-    return "\n".join([*_header(diagram.kb, view, "TD"), *_diagram_lines(diagram, "n"),
+    return "\n".join([*_header(diagram.kb, view, "TD"), *_diagram_lines(diagram, "n", style.ELSEWHERE),
                       *(f"    {c}" for c in _CLASSES)]) + "\n"
 
 
@@ -80,10 +90,27 @@ def book_mermaid(book: ChartBook) -> str:
         text, css = _outcome_text(book.kb, always)
         lines.append(f'    always("{mermaid_text("In every case:")}<br/>{text}"):::{css}')
     for k, chart in enumerate(book.charts):
-        title = mermaid_text(f"{k + 1}. {', '.join(chart.codes)}")
+        title = mermaid_text(f"{k + 1}. {chart.title}")
         lines.append(f'    subgraph chart{k}["{title}"]')
-        lines += _diagram_lines(chart.diagram, f"c{k}_", "        ")
+        lines += _diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k), "        ")
         lines.append("    end")
+    lines += [f"    {c}" for c in _CLASSES]
+    return "\n".join(lines) + "\n"
+
+
+def overview_mermaid(book: ChartBook) -> str:
+    """The pathway overview: one box per stage listing its charts, top-down."""
+    lines = _header(book.kb, "clinical pathway overview", "TD")
+    charts = stage_charts(book)
+    shown = shown_stages(book)
+    index = {s.name: i for i, s in enumerate(shown)}
+    for i, stage in enumerate(shown):
+        entries = [f"Chart {k + 1}: {book.charts[k].title.split(': ', 1)[-1]}"
+                   for k in charts.get(stage.name, [])]
+        text = "<br/>".join([mermaid_text(stage.title.upper()), *(mermaid_lines(e, 36) for e in entries)])
+        lines.append(f'    s{i}("{text}"):::derived')
+    for i, stage in enumerate(shown):
+        lines += [f"    s{index[b]} --> s{i}" for b in stage.after if b in index]
     lines += [f"    {c}" for c in _CLASSES]
     return "\n".join(lines) + "\n"
 

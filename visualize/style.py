@@ -21,7 +21,9 @@ RULE_FILL, RULE_LINE = "#FFFFFF", "#424242"
 EDGE = "#555555"
 
 DO_NOT = "DO NOT"
-NO_ACTION = "No action"
+NOTHING_EVER = "Nothing is recommended or forbidden for any patient"
+ELSEWHERE = "the overview chart"  # where a single chart's open leaves point
+NOWHERE = "the source guideline"  # ... when the chart is the whole knowledge base
 NEVER_FIRES = "can never fire"
 UNREAD = "read by no rule"
 

@@ -1,0 +1,144 @@
+"""The clinical pathway view: stages in the order a clinician reasons, one question order
+for every chart, no question twice on a path, no "No action" leaf, titles in words, and an
+overview that fits a printed page. (That every chart agrees with the engine on every path is
+tests/test_visualize_decisions.py, over these same charts.)"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.decisions import Decision, Outcome
+from guidekb.visualize.dot import diagram_graph, render
+from guidekb.visualize.export import chart
+from guidekb.visualize.leaves import FIND_OUT, NOT_HERE
+from guidekb.visualize.overview import overview_graph, shown_stages
+from guidekb.visualize.pathway import question_order, stage_order, stages
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
+A4_PT, LETTER_PT = (595, 842), (612, 792)
+
+
+def test_stages_follow_the_derivation_graph_in_clinical_order(hsv_kb: KnowledgeBase) -> None:
+    order = stage_order(hsv_kb)
+    assert sorted(order) == sorted(hsv_kb.derived_facts)
+    for stage in stages(hsv_kb)[1:]:
+        for before in stage.after:
+            if before in order:
+                assert order.index(before) < order.index(stage.name), (before, stage.name)
+    # failure -> suspected -> confirmed -> treat -> monitor (foscarnet)
+    wanted = ["treatment_failure", "resistance_suspected", "resistance_confirmed",
+              "resistant_hsv_treatment_indicated", "foscarnet_indicated"]
+    assert [s for s in order if s in wanted] == wanted
+
+
+def test_the_lab_result_is_not_the_first_question(hsv_kb: KnowledgeBase) -> None:
+    order = question_order(hsv_kb)
+    failure_facts = {"lesion_course", "days_on_therapy", "current_antiviral"}
+    assert max(order.index(f) for f in failure_facts) < order.index("susceptibility_result")
+
+
+def test_every_chart_asks_in_one_order_and_never_twice_on_a_path(hsv_kb: KnowledgeBase) -> None:
+    order = question_order(hsv_kb)
+    for k, one in enumerate(chart_book(hsv_kb).charts):
+        for steps, _ in one.diagram.paths():
+            keys = [s.question.key for s in steps]
+            assert len(keys) == len(set(keys)), f"chart {k + 1} asks twice: {keys}"
+            positions = [order.index(s.question.fact) for s in steps]
+            assert positions == sorted(positions), f"chart {k + 1} leaves the common order: {keys}"
+
+
+def test_charts_are_grouped_by_stage_in_pathway_order(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    names = [s.name for s in stages(hsv_kb)]
+    positions = [names.index(c.stage) for c in book.charts]
+    assert positions == sorted(positions)
+
+
+def test_titles_are_words_never_codes(hsv_kb: KnowledgeBase) -> None:
+    codes = [c for c in hsv_kb.outcomes if "_" in c]
+    for one in chart_book(hsv_kb).charts:
+        assert not any(code in one.title for code in codes), one.title
+        assert "_" not in one.title
+
+
+@needs_dot
+def test_no_leaf_says_no_action_and_open_leaves_say_what_to_do(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    for view in ("decisions", "overview"):
+        for fmt in ("dot", "mermaid", "html"):
+            assert b"No action" not in chart(hsv_kb, view, fmt)
+    find_outs = 0
+    for k, one in enumerate(book.charts):
+        source = diagram_graph(one.diagram, f"chart {k + 1}", book.next_chart(k)).source.replace("\\n", " ")
+        assert "No action" not in source
+        diagram = one.diagram
+        for node in diagram.decisions().values():
+            question = diagram.question(node)
+            for branch in node.branches:
+                child = diagram.nodes[branch.child]
+                if not isinstance(child, Outcome) or child.recommended or child.forbidden:
+                    continue
+                if branch.answers == (question.unknown_index,):
+                    find_outs += 1
+                    assert f"{FIND_OUT}: " in source
+                else:
+                    assert f"{NOT_HERE} → see {book.next_chart(k)}" in source
+    assert find_outs >= 1, "the default knowledge base has answers worth finding out"
+
+
+@needs_dot
+def test_an_unknown_answer_that_matters_asks_to_find_out(hsv_kb: KnowledgeBase) -> None:
+    """Wherever "unknown" alone leads to an open leaf, the leaf names the very question."""
+    from guidekb.visualize.leaves import open_leaf_text
+
+    book = chart_book(hsv_kb)
+    seen = 0
+    for one in book.charts:
+        for node in one.diagram.decisions().values():
+            question = one.diagram.question(node)
+            for branch in node.branches:
+                text = open_leaf_text(one.diagram, node, branch, "chart 2")
+                if branch.answers == (question.unknown_index,):
+                    assert text == f"{FIND_OUT}: {question.text}"
+                    seen += 1
+                else:
+                    assert text == f"{NOT_HERE} → see chart 2"
+    assert seen
+
+
+@needs_dot
+def test_the_overview_fits_a_printed_page_at_10_pt_or_more(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    svg = render(overview_graph(book), "svg")
+    root = ET.fromstring(svg)
+    width, height = (float(root.attrib[a].removesuffix("pt")) for a in ("width", "height"))
+    for page in (A4_PT, LETTER_PT):
+        assert width <= page[0] and height <= page[1], (width, height, page)
+    sizes = [float(s) for s in re.findall(rb'font-size="([\d.]+)"', svg)]
+    assert sizes and min(sizes) >= 10
+    text = " ".join("".join(e.itertext()) for e in root.iter("{http://www.w3.org/2000/svg}text"))
+    for stage in shown_stages(book):
+        assert stage.title.split()[0] in text
+    for k in range(len(book.charts)):
+        assert f"Chart {k + 1}:" in text
+        assert f'href="#chart-{k + 1}"'.encode() in svg
+
+
+@needs_dot
+def test_the_html_page_starts_with_the_overview_and_prints_a_chart_a_page(hsv_kb: KnowledgeBase) -> None:
+    page = chart(hsv_kb, "decisions", "html").decode()
+    assert page.index('id="overview"') < page.index('id="chart-1"')
+    assert "break-before: page" in page and "break-inside: avoid" in page
+
+
+def test_every_path_ends_in_an_outcome_or_says_where_to_go(hsv_kb: KnowledgeBase) -> None:
+    """Leaves with nothing in them are only ever reached through an arrow (never the root):
+    every one of them gets its own open-leaf box in the drawing."""
+    for one in chart_book(hsv_kb).charts:
+        assert isinstance(one.diagram.nodes[one.diagram.root], Decision)
