@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import Mapping
+from typing import Any
 
 import graphviz
 import networkx as nx
@@ -30,6 +32,7 @@ from guidekb.visualize.graph import (
 )
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.patient import PatientPath, follow
 
 BOOK_COLUMNS = 3  # charts side by side in the drawing of a chart book
 
@@ -57,13 +60,15 @@ def _cell(text: str, width: int, *, fill: str, color: str = "#000000", bold: boo
     return f'<TR><TD{attrs}><FONT COLOR="{color}" POINT-SIZE="{size}">{body}</FONT></TD></TR>'
 
 
-def _box(rows: list[str], line: str) -> str:
-    return (f'<TABLE BORDER="1" STYLE="rounded" COLOR="{line}" CELLBORDER="0" CELLSPACING="0" '
+def _box(rows: list[str], line: str, border: int = 1) -> str:
+    return (f'<TABLE BORDER="{border}" STYLE="rounded" COLOR="{line}" CELLBORDER="0" CELLSPACING="0" '
             f'CELLPADDING="4">{"".join(rows)}</TABLE>')
 
 
-def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[str]]) -> str:
-    """An outcome leaf: a green box of actions and a red box of prohibitions."""
+def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[str]],
+                  muted: bool = False, chosen: bool = False) -> str:
+    """An outcome leaf: a green box of actions and a red box of prohibitions (grey when off
+    a patient's path, with a heavy border at the end of it)."""
     boxes: list[str] = []
 
     def rows(codes: tuple[str, ...], forbidden: bool) -> list[str]:
@@ -71,18 +76,22 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
         for code in codes:
             rules = because.get(code, [])
             text = style.outcome_text(kb, code)
+            fill = style.PROHIBITION_FILL if forbidden else style.ACTION_FILL
+            color = style.PROHIBITION_TEXT if forbidden else "#000000"
             result.append(_cell(
                 f"{style.DO_NOT}: {text}" if forbidden else text, 38,
-                fill=style.PROHIBITION_FILL if forbidden else style.ACTION_FILL,
-                color=style.PROHIBITION_TEXT if forbidden else "#000000",
+                fill=style.MUTED_FILL if muted else fill, color=style.MUTED_TEXT if muted else color,
                 href=f"#{style.rule_anchor(rules[0])}" if rules else f"#{style.code_anchor(code)}",
                 tooltip=style.rule_sources(kb, rules) if rules else text))
         return result
 
+    border = 3 if chosen else 1
     if outcome.recommended:
-        boxes.append(_box(rows(outcome.recommended, False), style.ACTION_LINE))
+        line = style.MUTED_LINE if muted else style.ACTION_LINE
+        boxes.append(_box(rows(outcome.recommended, False), line, border))
     if outcome.forbidden:
-        boxes.append(_box(rows(outcome.forbidden, True), style.PROHIBITION_LINE))
+        line = style.MUTED_LINE if muted else style.PROHIBITION_LINE
+        boxes.append(_box(rows(outcome.forbidden, True), line, border))
     if not boxes:
         boxes.append(_box([_cell(style.NOTHING_EVER, 30, fill=style.NOTHING_FILL, color="#424242")],
                           style.NOTHING_LINE))
@@ -96,32 +105,50 @@ def _minus(outcome: Outcome, always: Outcome) -> Outcome:
 
 
 def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
-                  elsewhere: str) -> None:
+                  elsewhere: str, path: PatientPath | None = None) -> None:
     """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
-    next or what to find out (guidekb.visualize.leaves), never "No action"."""
+    next or what to find out (guidekb.visualize.leaves), never "No action". With a patient's
+    `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey."""
     kb = diagram.kb
+    on_path = path.nodes if path is not None else frozenset(diagram.nodes)
     for node_id in diagram.topological():
         node = diagram.nodes[node_id]
         name = f"{prefix}{node_id}"
         if isinstance(node, Decision):
             question = diagram.question(node)
             spec = kb.facts[question.fact]
+            muted = node_id not in on_path
             graph.node(name, label=dot_text(question.text, 22), shape="diamond", style="filled",
-                       fillcolor=style.DECISION_FILL, color=style.DECISION_LINE, margin="0.02",
+                       fillcolor=style.MUTED_FILL if muted else style.DECISION_FILL,
+                       color=style.MUTED_LINE if muted else style.DECISION_LINE, margin="0.02",
+                       fontcolor=style.MUTED_TEXT if muted else "#000000",
+                       penwidth="3" if path is not None and not muted else "1",
                        tooltip=dot_tooltip(f"{question.fact}: {spec.description}"),
                        URL=f"#{style.fact_anchor(question.fact)}")
             for k, branch in enumerate(node.branches):
+                number = path.step_number(node_id, k) if path is not None else None
+                taken = path is None or number is not None
                 target = f"{prefix}{branch.child}"
                 child = diagram.nodes[branch.child]
                 if isinstance(child, Outcome) and _empty(_minus(child, always)):
                     target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
                     text = open_leaf_text(diagram, node, branch, elsewhere)
                     graph.node(target, label=dot_text(text, 26), shape="box", style="rounded,filled,dashed",
-                               fillcolor=style.NOTHING_FILL, color=style.NOTHING_LINE, fontcolor="#424242",
-                               fontsize="10")
-                graph.edge(name, target, label=dot_text(edge_label(diagram, node, branch), 22))
+                               fillcolor=style.NOTHING_FILL if taken else style.MUTED_FILL,
+                               color=style.NOTHING_LINE if taken else style.MUTED_LINE,
+                               fontcolor="#424242" if taken else style.MUTED_TEXT, fontsize="10",
+                               penwidth="3" if number is not None else "1")
+                label = edge_label(diagram, node, branch)
+                if number is not None:
+                    graph.edge(name, target, label=dot_text(f"{number}. {label}", 22), penwidth="3",
+                               color="#000000", fontname=f"{style.FONT}-Bold")
+                else:
+                    grey = {} if taken else {"color": style.MUTED_LINE, "fontcolor": style.MUTED_TEXT}
+                    graph.edge(name, target, label=dot_text(label, 22), **grey)
         elif not _empty(_minus(node, always)) or node_id == diagram.root:
-            label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}))
+            chosen = path is not None and node_id == path.leaf
+            label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}),
+                                  muted=node_id not in on_path, chosen=chosen)
             graph.node(name, label=label, shape="plain")
 
 
@@ -179,9 +206,10 @@ def _title(kb: KnowledgeBase, view: str, legend: list[tuple[str, str, str]],
     return f'<<TABLE BORDER="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
 
 
-def diagram_graph(diagram: Diagram, view: str | None = None,
-                  elsewhere: str = style.ELSEWHERE) -> graphviz.Digraph:
-    """One decision chart (the whole knowledge base, or `--focus` codes)."""
+def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = style.ELSEWHERE,
+                  case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
+    """One decision chart (the whole knowledge base, or `--focus` codes); with a `case`, the
+    path it takes is drawn bold and numbered and the rest grey."""
     kb = diagram.kb
     has_questions = bool(diagram.decisions())
     always = diagram.in_every_case() if has_questions else Outcome((), ())
@@ -190,8 +218,12 @@ def diagram_graph(diagram: Diagram, view: str | None = None,
         view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
-    _draw_diagram(graph, diagram, "n", always, elsewhere)
+    _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case))
     return graph
+
+
+def _path(diagram: Diagram, case: Mapping[str, Any] | None) -> PatientPath | None:
+    return None if case is None else follow(diagram, case)
 
 
 def _depth(diagram: Diagram) -> int:
@@ -202,14 +234,14 @@ def _depth(diagram: Diagram) -> int:
     return memo[diagram.root]
 
 
-def book_graph(book: ChartBook) -> graphviz.Digraph:
+def book_graph(book: ChartBook, case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
     """Every chart of a chart book in one drawing: titled frames stacked in columns."""
     kb = book.kb
     if len(book.charts) == 1 and not book.charts[0].codes:
         whole = book.charts[0].diagram
         graph = _new_graph("decisions")
         graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
-        _draw_diagram(graph, whole, "n", book.in_every_case, style.NOWHERE)
+        _draw_diagram(graph, whole, "n", book.in_every_case, style.NOWHERE, _path(whole, case))
         return graph
     note = (f"The full decision diagram is too large for one page, so it is drawn as "
             f"{len(book.charts)} charts, one per group of related recommendations; each asks only "
@@ -220,7 +252,8 @@ def book_graph(book: ChartBook) -> graphviz.Digraph:
         with graph.subgraph(name=f"cluster_{k}") as sub:
             sub.attr(label=_chart_title(kb, k, chart), labeljust="l", style="rounded", color="#BDBDBD",
                      fontsize="12")
-            _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()), book.next_chart(k))
+            _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()), book.next_chart(k),
+                          _path(chart.diagram, case))
     # Rows of charts: the roots of a row share a rank, and each row starts below the deepest
     # chart of the row above (newrank lets rank constraints cross clusters).
     per_row = BOOK_COLUMNS if len(book.charts) > BOOK_COLUMNS else len(book.charts)

@@ -9,10 +9,11 @@ need `dot` are reported as skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -39,8 +40,9 @@ def _check_focus(kb: KnowledgeBase, focus: str | None) -> None:
         raise UnknownCode(focus, kb)
 
 
-def drawing(kb: KnowledgeBase, view: str, focus: str | None = None) -> graphviz.Digraph:
-    """The graphviz drawing of a view."""
+def drawing(kb: KnowledgeBase, view: str, focus: str | None = None,
+            case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
+    """The graphviz drawing of a view (with a `case`: its path through the decision charts)."""
     _check_focus(kb, focus)
     if view == "rules":
         graph = knowledge_graph(kb)
@@ -48,8 +50,8 @@ def drawing(kb: KnowledgeBase, view: str, focus: str | None = None) -> graphviz.
     if view == "overview":
         return overview_graph(chart_book(kb))
     if focus is not None:
-        return diagram_graph(pathway_diagram(kb, focus))
-    return book_graph(chart_book(kb))
+        return diagram_graph(pathway_diagram(kb, focus), case=case)
+    return book_graph(chart_book(kb), case)
 
 
 def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None) -> str:
@@ -69,13 +71,15 @@ def _view_name(view: str, focus: str | None) -> str:
     return name if focus is None else f"{name} for {focus}"
 
 
-def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi: int | None = None) -> bytes:
-    """One view in one format, as the bytes of the file to write (`dpi`: PNG resolution)."""
+def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi: int | None = None,
+          case: Mapping[str, Any] | None = None) -> bytes:
+    """One view in one format, as the bytes of the file to write (`dpi`: PNG resolution;
+    `case`: a validated case whose path through the decision charts is highlighted)."""
     if fmt == "mermaid":
         return mermaid(kb, view, focus).encode()
     if fmt in NEEDS_DOT and not dot_available():
         raise GraphvizMissing(fmt)
-    graph = drawing(kb, view, focus)
+    graph = drawing(kb, view, focus, case)
     if fmt == "dot":
         source: str = graph.source
         return source.encode()
@@ -83,7 +87,7 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
         if view == "decisions" and focus is None and len(book := chart_book(kb).charts) > 1:
             charts = [(f"{k + 1}. {c.title}",
                        render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}",
-                                            chart_book(kb).next_chart(k)), "svg")
+                                            chart_book(kb).next_chart(k), case), "svg")
                        .decode()) for k, c in enumerate(book)]
             overview = render(overview_graph(chart_book(kb)), "svg").decode()
             return html_page(kb, charts, "decision charts", overview).encode()

@@ -19,6 +19,7 @@ FACT_FILL, FACT_LINE = "#F2F2F2", "#616161"
 DERIVED_FILL, DERIVED_LINE = "#E3EEFA", "#1F5F99"
 RULE_FILL, RULE_LINE = "#FFFFFF", "#424242"
 EDGE = "#555555"
+MUTED_FILL, MUTED_LINE, MUTED_TEXT = "#F7F7F7", "#C8C8C8", "#9A9A9A"  # off a patient's path
 
 DO_NOT = "DO NOT"
 NOTHING_EVER = "Nothing is recommended or forbidden for any patient"

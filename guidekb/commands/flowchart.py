@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from guidekb.console import console, err_console, shown
+from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.inert import inert
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.errors import VisualizeError
@@ -27,7 +28,8 @@ ForceOption = Annotated[bool, typer.Option(
 
 def flowchart(
     kb: KbOption = DEFAULT_KB,
-    view: Annotated[str, typer.Option("--view", help="decisions: the clinical decision chart; "
+    view: Annotated[str, typer.Option("--view", help="decisions: the clinical decision charts; "
+                                      "overview: the clinical pathway, one box per stage; "
                                       "rules: facts, rules, conclusions and codes.")] = "decisions",
     focus: Annotated[str | None, typer.Option("--focus", help="Only what leads to this code.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="svg, png, pdf, dot, mermaid or html "
@@ -39,6 +41,8 @@ def flowchart(
     dpi: Annotated[int | None, typer.Option("--dpi", min=10, max=1200,
                                             help="PNG resolution (default 96; 300 for print).")] = None,
     force: ForceOption = False,
+    case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
+                                              "through the decision charts (bold, numbered steps).")] = None,
 ) -> None:
     """Draw the knowledge base: the clinical decision chart or the rule graph."""
     if fmt is None:
@@ -61,7 +65,8 @@ def flowchart(
         return
     if output is None and fmt not in TEXT_FORMATS:
         raise VisualizeError(f"{fmt.upper()} is binary: give a file, e.g. -o chart.{EXTENSIONS[fmt]}")
-    data = chart(knowledge, view, fmt, focus, dpi)
+    facts = None if case is None else load_case(case, knowledge)
+    data = chart(knowledge, view, fmt, focus, dpi, facts)
     if output is None:
         sys.stdout.write(data.decode())
         return
