@@ -66,9 +66,10 @@ def _box(rows: list[str], line: str, border: int = 1) -> str:
 
 
 def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[str]],
-                  muted: bool = False, chosen: bool = False) -> str:
+                  muted: bool = False, chosen: bool = False, notes: Mapping[str, int] | None = None) -> str:
     """An outcome leaf: a green box of actions and a red box of prohibitions (grey when off
-    a patient's path, with a heavy border at the end of it)."""
+    a patient's path, with a heavy border at the end of it). With `notes` (a handout), each
+    box starts with its footnote number and each "DO NOT" has its reason under it."""
     boxes: list[str] = []
 
     def rows(codes: tuple[str, ...], forbidden: bool) -> list[str]:
@@ -78,11 +79,19 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
             text = style.outcome_text(kb, code)
             fill = style.PROHIBITION_FILL if forbidden else style.ACTION_FILL
             color = style.PROHIBITION_TEXT if forbidden else "#000000"
+            shown = f"{style.DO_NOT}: {text}" if forbidden else text
+            if notes is not None and code in notes:
+                shown = f"[{notes[code]}] {shown}"
             result.append(_cell(
-                f"{style.DO_NOT}: {text}" if forbidden else text, 38,
+                shown, 38,
                 fill=style.MUTED_FILL if muted else fill, color=style.MUTED_TEXT if muted else color,
                 href=f"#{style.rule_anchor(rules[0])}" if rules else f"#{style.code_anchor(code)}",
                 tooltip=style.rule_sources(kb, rules) if rules else text))
+            if forbidden and notes is not None:
+                reasons = style.reasons(kb, code, rules)
+                if reasons:
+                    result.append(_cell(f"Why not: {reasons}", 44, fill=style.MUTED_FILL if muted else fill,
+                                        color=style.MUTED_TEXT if muted else "#000000", size=10))
         return result
 
     border = 3 if chosen else 1
@@ -105,7 +114,8 @@ def _minus(outcome: Outcome, always: Outcome) -> Outcome:
 
 
 def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
-                  elsewhere: str, path: PatientPath | None = None) -> None:
+                  elsewhere: str, path: PatientPath | None = None,
+                  notes: Mapping[str, int] | None = None) -> None:
     """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
     next or what to find out (guidekb.visualize.leaves), never "No action". With a patient's
     `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey."""
@@ -148,7 +158,7 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
         elif not _empty(_minus(node, always)) or node_id == diagram.root:
             chosen = path is not None and node_id == path.leaf
             label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}),
-                                  muted=node_id not in on_path, chosen=chosen)
+                                  muted=node_id not in on_path, chosen=chosen, notes=notes)
             graph.node(name, label=label, shape="plain")
 
 
@@ -207,7 +217,8 @@ def _title(kb: KnowledgeBase, view: str, legend: list[tuple[str, str, str]],
 
 
 def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = style.ELSEWHERE,
-                  case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
+                  case: Mapping[str, Any] | None = None,
+                  notes: Mapping[str, int] | None = None) -> graphviz.Digraph:
     """One decision chart (the whole knowledge base, or `--focus` codes); with a `case`, the
     path it takes is drawn bold and numbered and the rest grey."""
     kb = diagram.kb
@@ -218,7 +229,7 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
         view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
-    _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case))
+    _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes)
     return graph
 
 

@@ -63,6 +63,12 @@ def rule_sources(kb: KnowledgeBase, rule_ids: list[str]) -> str:
     return " | ".join(parts)
 
 
+def reasons(kb: KnowledgeBase, code: str, rule_ids: list[str]) -> str:
+    """Why a code is forbidden: the reasons the forbidding rules give, each once."""
+    found = [p.reason for r in rule_ids for p in kb.rule(r).then.forbid if p.code == code]
+    return " ".join(dict.fromkeys(found))
+
+
 def title_line(kb: KnowledgeBase) -> str:
     return f"{kb.manifest.title}"
 

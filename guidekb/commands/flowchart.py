@@ -17,9 +17,12 @@ import typer
 from guidekb.console import console, err_console, shown
 from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.inert import inert
+from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.options import DEFAULT_KB, KbOption, load
+from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
+from guidekb.visualize.handout import handout_pdf
 from guidekb.visualize.output_files import write_file
 
 ForceOption = Annotated[bool, typer.Option(
@@ -41,6 +44,9 @@ def flowchart(
     dpi: Annotated[int | None, typer.Option("--dpi", min=10, max=1200,
                                             help="PNG resolution (default 96; 300 for print).")] = None,
     force: ForceOption = False,
+    preset: Annotated[str | None, typer.Option("--preset", help="handout: a PDF with one chart per A4 "
+                                               "page, numbered boxes, their quotes and the reference "
+                                               "lists.")] = None,
     case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
                                               "through the decision charts (bold, numbered steps).")] = None,
 ) -> None:
@@ -52,6 +58,9 @@ def flowchart(
     if fmt not in FORMATS:
         raise VisualizeError(f"unknown format '{inert(fmt)}': choose one of {', '.join(FORMATS)}")
     knowledge = load(kb)
+    if preset is not None:
+        _write_preset(knowledge, preset, output, force)
+        return
     if write_everything:
         if output is None:
             raise VisualizeError("--all needs a folder: -o out/flowcharts")
@@ -71,6 +80,15 @@ def flowchart(
         sys.stdout.write(data.decode())
         return
     written_to = write_file(output, data, force=force)
+    err_console.print(f"wrote {inert(str(written_to))}", markup=False)
+
+
+def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, force: bool) -> None:
+    if preset != "handout":
+        raise VisualizeError(f"unknown preset '{inert(preset)}': choose handout")
+    if output is None:
+        raise VisualizeError("the handout is a PDF: give a file, e.g. -o handout.pdf")
+    written_to = write_file(output, handout_pdf(chart_book(knowledge)), force=force)
     err_console.print(f"wrote {inert(str(written_to))}", markup=False)
 
 
