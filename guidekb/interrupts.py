@@ -27,7 +27,7 @@ from types import FrameType
 
 _pressed = threading.Event()
 _acknowledged = threading.Event()
-_RETRY_SECONDS = 0.3  # an interrupt not acknowledged by then was lost: deliver it again
+_RETRY_SECONDS = 1.0  # an interrupt not acknowledged by then was lost: deliver it again
 
 
 def install() -> None:
@@ -50,7 +50,8 @@ def pressed() -> bool:
 
 
 def acknowledge() -> None:
-    """The interrupt reached the code that ends the run: stop delivering it again."""
+    """The interrupt reached the code that ends the run: stop delivering it again, and let
+    no later Ctrl-C (or a late re-delivery) interrupt the ending itself."""
     _acknowledged.set()
 
 
@@ -60,6 +61,8 @@ def acknowledged() -> bool:
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     _pressed.set()
+    if _acknowledged.is_set():
+        return  # the run is already ending because of an interrupt: let it end
     if not _in_finalizer(frame):
         raise KeyboardInterrupt
     # raising here would be printed and ignored; the watcher delivers it again shortly

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import guidekb.commands.validate as validate_command
+import guidekb.commands.schema as schema_command
 import guidekb.interrupts as interrupts
 from guidekb.cli import app
 from guidekb.engine.errors import ACTION_FAILED, EvaluationError, GuidekbError
@@ -73,11 +73,11 @@ def test_success_finding_and_invalid_input(tmp_path: Path) -> None:
 
 def test_an_internal_error_exits_3_with_one_line_and_a_details_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(path: Path) -> None:
+    def broken(kind: str) -> None:
         raise RuntimeError("something inside guidekb broke")
 
-    monkeypatch.setattr(validate_command, "load", broken)
-    result = invoke(["validate"], tmp_path)
+    monkeypatch.setattr(schema_command, "schema_for", broken)
+    result = invoke(["schema", "rules"], tmp_path)
     assert result.exit_code == 3
     [line] = result.stderr.splitlines()
     assert line.startswith("guidekb: internal error: RuntimeError: something inside guidekb broke (at ")
@@ -114,22 +114,22 @@ def test_a_fault_inside_evaluation_is_an_internal_error(tmp_path: Path, monkeypa
 
 
 def test_any_other_guidekb_error_is_one_line_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refused(path: Path) -> None:
+    def refused(kind: str) -> None:
         raise GuidekbError("the knowledge base is locked\nline two \x1b[2J")
 
-    monkeypatch.setattr(validate_command, "load", refused)
-    result = invoke(["validate"], tmp_path)
+    monkeypatch.setattr(schema_command, "schema_for", refused)
+    result = invoke(["schema", "rules"], tmp_path)
     assert result.exit_code == 2
     assert result.stderr == "error: the knowledge base is locked\n    line two \\x1b[2J\n"
     assert crash_files(tmp_path) == []
 
 
 def test_keyboard_interrupt_exits_130_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def pressed(path: Path) -> None:
+    def pressed(kind: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(validate_command, "load", pressed)
-    result = invoke(["validate"], tmp_path)
+    monkeypatch.setattr(schema_command, "schema_for", pressed)
+    result = invoke(["schema", "rules"], tmp_path)
     assert result.exit_code == 130
     assert result.stderr == "guidekb: interrupted\n"
     assert crash_files(tmp_path) == []
