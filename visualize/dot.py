@@ -60,8 +60,9 @@ def _cell(text: str, width: int, *, fill: str, color: str = "#000000", bold: boo
     return f'<TR><TD{attrs}><FONT COLOR="{color}" POINT-SIZE="{size}">{body}</FONT></TD></TR>'
 
 
-def _box(rows: list[str], line: str, border: int = 1) -> str:
-    return (f'<TABLE BORDER="{border}" STYLE="rounded" COLOR="{line}" CELLBORDER="0" CELLSPACING="0" '
+def _box(rows: list[str], line: str, border: int = 1, rounded: bool = True) -> str:
+    corners = ' STYLE="rounded"' if rounded else ""
+    return (f'<TABLE BORDER="{border}"{corners} COLOR="{line}" CELLBORDER="0" CELLSPACING="0" '
             f'CELLPADDING="4">{"".join(rows)}</TABLE>')
 
 
@@ -100,7 +101,8 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
         boxes.append(_box(rows(outcome.recommended, False), line, border))
     if outcome.forbidden:
         line = style.MUTED_LINE if muted else style.PROHIBITION_LINE
-        boxes.append(_box(rows(outcome.forbidden, True), line, border))
+        boxes.append(_box(rows(outcome.forbidden, True), line, max(border, style.PROHIBITION_BORDER),
+                          rounded=False))
     if not boxes:
         boxes.append(_box([_cell(style.NOTHING_EVER, 30, fill=style.NOTHING_FILL, color="#424242")],
                           style.NOTHING_LINE))
@@ -183,7 +185,12 @@ RULE_LEGEND = [
 
 
 def _legend_rows(cells: list[tuple[str, str, str]]) -> str:
-    tds = "".join(f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="rounded">'
+    def border(line: str) -> str:  # a prohibition is square and heavy here too
+        if line == style.PROHIBITION_LINE:
+            return f'BORDER="{style.PROHIBITION_BORDER}"'
+        return 'BORDER="1" STYLE="rounded"'
+
+    tds = "".join(f'<TD BGCOLOR="{fill}" COLOR="{line}" {border(line)}>'
                   f'<FONT POINT-SIZE="10">{dot_html(text)}</FONT></TD>' for text, fill, line in cells)
     return f'<TR><TD COLSPAN="1"><TABLE BORDER="0" CELLSPACING="6">{"<TR>" + tds + "</TR>"}</TABLE></TD></TR>'
 
@@ -226,7 +233,7 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
     always = diagram.in_every_case() if has_questions else Outcome((), ())
     focus = diagram.focus
     if view is None:
-        view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
+        view = "decision chart" if focus is None else "decision chart: " + style.codes_in_words(kb, focus)
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
     _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes)
@@ -291,7 +298,7 @@ def _chart_title(kb: KnowledgeBase, k: int, chart: Chart) -> str:
 def rules_graph(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None) -> graphviz.Digraph:
     """The knowledge graph: facts → rules → conclusions → rules → recommendations/prohibitions."""
     dot = _new_graph("rules")
-    view = "rule graph" if focus is None else f"rule graph: what leads to {focus}"
+    view = "rule graph" if focus is None else f"rule graph: what leads to {style.codes_in_words(kb, [focus])}"
     dot.attr("graph", label=_title(kb, view, RULE_LEGEND), rankdir="LR", ranksep="0.6", nodesep="0.15")
     dead = set(never_firing_rules(kb))
     unread = set(unread_facts(graph)) & set(kb.case_facts)
@@ -321,7 +328,7 @@ def rules_graph(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None) 
                      URL=f"#{style.code_anchor(name)}")
         elif kind == PROHIBITION:
             dot.node(ident, label=dot_text(f"{style.DO_NOT}: {data['text']}", 30), shape="box",
-                     style="rounded,filled,bold", fillcolor=style.PROHIBITION_FILL,
+                     style="filled", penwidth=str(style.PROHIBITION_BORDER), fillcolor=style.PROHIBITION_FILL,
                      color=style.PROHIBITION_LINE, fontcolor=style.PROHIBITION_TEXT,
                      tooltip=dot_tooltip(name), URL=f"#{style.code_anchor(name)}")
     colors = {"reads": style.EDGE, "derives": style.DERIVED_LINE, "recommends": style.ACTION_LINE,

@@ -18,21 +18,24 @@ from typing import Any
 import graphviz
 
 from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize import style
 from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.dot import book_graph, diagram_graph, dot_available, render, rules_graph
-from guidekb.visualize.errors import GraphvizMissing, UnknownCode
+from guidekb.visualize.errors import GraphvizMissing, UnknownCode, VisualizeError
 from guidekb.visualize.graph import knowledge_graph, leading_to
 from guidekb.visualize.html import html_page
 from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, overview_mermaid, rules_mermaid
 from guidekb.visualize.output_files import OutputFolder
 from guidekb.visualize.overview import overview_graph
 from guidekb.visualize.pathway import pathway_diagram
+from guidekb.visualize.text_version import Item, chart_items, html_list, markdown_book
 
 VIEWS = ("overview", "decisions", "rules")
-FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html", "markdown")
 NEEDS_DOT = ("svg", "png", "pdf", "html")
-EXTENSIONS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "mermaid": "mmd", "html": "html"}
-TEXT_FORMATS = ("svg", "dot", "mermaid", "html")
+EXTENSIONS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "mermaid": "mmd", "html": "html",
+              "markdown": "md"}
+TEXT_FORMATS = ("svg", "dot", "mermaid", "html", "markdown")
 
 
 def _check_focus(kb: KnowledgeBase, focus: str | None) -> None:
@@ -66,9 +69,13 @@ def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None) -> str:
     return book_mermaid(chart_book(kb))
 
 
-def _view_name(view: str, focus: str | None) -> str:
+def _text_version(items: list[Item]) -> str:
+    return f'<details class="text-version"><summary>Text version</summary>{html_list(items)}</details>'
+
+
+def _view_name(kb: KnowledgeBase, view: str, focus: str | None) -> str:
     name = {"overview": "clinical pathway overview", "decisions": "decision chart"}.get(view, "rule graph")
-    return name if focus is None else f"{name} for {focus}"
+    return name if focus is None else f"{name}: {style.codes_in_words(kb, [focus])}"
 
 
 def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi: int | None = None,
@@ -77,6 +84,11 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
     `case`: a validated case whose path through the decision charts is highlighted)."""
     if fmt == "mermaid":
         return mermaid(kb, view, focus).encode()
+    if fmt == "markdown":
+        if view != "decisions" or focus is not None:
+            raise VisualizeError("the text version (markdown) is written for the decision charts: "
+                                 "use --view decisions without --focus")
+        return markdown_book(chart_book(kb)).encode()
     if fmt in NEEDS_DOT and not dot_available():
         raise GraphvizMissing(fmt)
     graph = drawing(kb, view, focus, case)
@@ -85,14 +97,16 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
         return source.encode()
     if fmt == "html":
         if view == "decisions" and focus is None and len(book := chart_book(kb).charts) > 1:
+            whole = chart_book(kb)
             charts = [(f"{k + 1}. {c.title}",
                        render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}",
-                                            chart_book(kb).next_chart(k), case), "svg")
-                       .decode()) for k, c in enumerate(book)]
+                                            whole.next_chart(k), case), "svg").decode()
+                       + _text_version(chart_items(c.diagram, whole.next_chart(k))))
+                      for k, c in enumerate(book)]
             overview = render(overview_graph(chart_book(kb)), "svg").decode()
             return html_page(kb, charts, "decision charts", overview).encode()
         svg = render(graph, "svg").decode()
-        return html_page(kb, svg, _view_name(view, focus)).encode()
+        return html_page(kb, svg, _view_name(kb, view, focus)).encode()
     return render(graph, fmt, dpi)
 
 
@@ -126,7 +140,8 @@ def _plan(kb: KnowledgeBase, formats: list[str], per_code: bool) -> list[tuple[s
     """The files of `write_all`, each a name and how to make its bytes (made one at a time,
     after every name has been checked)."""
     plan: list[tuple[str, Callable[[], bytes]]] = [
-        (f"{view}.{EXTENSIONS[fmt]}", partial(chart, kb, view, fmt)) for view in VIEWS for fmt in formats]
+        (f"{view}.{EXTENSIONS[fmt]}", partial(chart, kb, view, fmt)) for view in VIEWS for fmt in formats
+        if fmt != "markdown" or view == "decisions"]
     if per_code:
         acted = {c for r in kb.rules for c in [*r.then.recommend, *(p.code for p in r.then.forbid)]}
         graphs: dict[str, graphviz.Digraph] = {}

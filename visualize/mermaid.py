@@ -23,7 +23,7 @@ _CLASSES = [
     f"classDef question fill:{style.DECISION_FILL},stroke:{style.DECISION_LINE},color:#000",
     f"classDef action fill:{style.ACTION_FILL},stroke:{style.ACTION_LINE},color:#000",
     f"classDef donot fill:{style.PROHIBITION_FILL},stroke:{style.PROHIBITION_LINE},"
-    f"color:{style.PROHIBITION_TEXT},stroke-width:2px",
+    f"color:{style.PROHIBITION_TEXT},stroke-width:{style.PROHIBITION_BORDER}px",
     f"classDef nothing fill:{style.NOTHING_FILL},stroke:{style.NOTHING_LINE},color:#424242",
     f"classDef fact fill:{style.FACT_FILL},stroke:{style.FACT_LINE},color:#000",
     f"classDef derived fill:{style.DERIVED_FILL},stroke:{style.DERIVED_LINE},color:#000",
@@ -76,7 +76,7 @@ def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = 
 
 def diagram_mermaid(diagram: Diagram) -> str:
     focus = diagram.focus
-    view = "decision chart" if focus is None else "decision chart for " + ", ".join(sorted(focus))
+    view = "decision chart" if focus is None else "decision chart: " + style.codes_in_words(diagram.kb, focus)
     return "\n".join([*_header(diagram.kb, view, "TD"), *_diagram_lines(diagram, "n", style.ELSEWHERE),
                       *(f"    {c}" for c in _CLASSES)]) + "\n"
 
@@ -120,7 +120,7 @@ def rules_mermaid(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None
     lines = _header(kb, view, "LR")
     ids = {node: f"g{i}" for i, node in enumerate(graph.nodes)}
     shapes = {FACT: ('("', '")', "fact"), DERIVED: ('(["', '"])', "derived"), RULE: ('["', '"]', "rule"),
-              RECOMMENDATION: ('("', '")', "action"), PROHIBITION: ('("', '")', "donot")}
+              RECOMMENDATION: ('("', '")', "action"), PROHIBITION: ('["', '"]', "donot")}
     for node, data in graph.nodes(data=True):
         kind = data["kind"]
         text = data["name"].replace("_", " ") if kind in (FACT, DERIVED) else data["text"]

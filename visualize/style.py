@@ -2,18 +2,26 @@
 escapes them for its own format).
 
 The conventions are those of printed clinical algorithms: a diamond asks a question, a
-rounded green box is an action to take, a red box starting "DO NOT" is an action to avoid.
+rounded green box is an action to take, a square, heavy-bordered vermillion box starting
+"DO NOT" is an action to avoid.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 
 FONT = "Helvetica"
 
-DECISION_FILL, DECISION_LINE = "#FFF4CC", "#B8860B"
-ACTION_FILL, ACTION_LINE = "#E4F2E2", "#2E7D32"
-PROHIBITION_FILL, PROHIBITION_LINE, PROHIBITION_TEXT = "#FDE3E1", "#C62828", "#B71C1C"
+# Okabe-Ito colours (safe for the common colour-vision deficiencies), as light tints for fills:
+# yellow/orange questions, bluish-green actions, vermillion prohibitions. Colour is never the
+# only mark: a prohibition box also has square corners, a heavier border and starts "DO NOT"
+# (tests/test_visualize_accessibility.py simulates deuteranopia and protanopia on these).
+DECISION_FILL, DECISION_LINE = "#FFF3D6", "#E69F00"
+ACTION_FILL, ACTION_LINE = "#D5EFE6", "#009E73"
+PROHIBITION_FILL, PROHIBITION_LINE, PROHIBITION_TEXT = "#F5C7A9", "#D55E00", "#6B2400"
+PROHIBITION_BORDER = 3  # points, against 1 for an action
 NOTHING_FILL, NOTHING_LINE = "#F2F2F2", "#9E9E9E"
 FACT_FILL, FACT_LINE = "#F2F2F2", "#616161"
 DERIVED_FILL, DERIVED_LINE = "#E3EEFA", "#1F5F99"
@@ -67,6 +75,13 @@ def reasons(kb: KnowledgeBase, code: str, rule_ids: list[str]) -> str:
     """Why a code is forbidden: the reasons the forbidding rules give, each once."""
     found = [p.reason for r in rule_ids for p in kb.rule(r).then.forbid if p.code == code]
     return " ".join(dict.fromkeys(found))
+
+
+def codes_in_words(kb: KnowledgeBase, codes: Iterable[str]) -> str:
+    """Codes as their outcome texts (shortened), for titles: people read words, not codes."""
+    texts = [outcome_text(kb, c).rstrip(".") for c in kb.outcomes if c in set(codes)]
+    shortened = [t if len(t) <= 50 else t[:49].rsplit(" ", 1)[0] + "…" for t in texts]
+    return "; ".join(shortened)
 
 
 def title_line(kb: KnowledgeBase) -> str:

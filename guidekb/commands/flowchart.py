@@ -35,7 +35,7 @@ def flowchart(
                                       "overview: the clinical pathway, one box per stage; "
                                       "rules: facts, rules, conclusions and codes.")] = "decisions",
     focus: Annotated[str | None, typer.Option("--focus", help="Only what leads to this code.")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="svg, png, pdf, dot, mermaid or html "
+    fmt: Annotated[str | None, typer.Option("--format", help="svg, png, pdf, dot, mermaid, html or markdown "
                                             "(default: from the -o file's extension, else svg).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (a folder with "
                                                 "--all); text formats go to stdout without it.")] = None,
