@@ -32,7 +32,7 @@ system-deps:
 	@bash scripts/ensure-graphviz.sh
 
 demo: setup
-	$(BIN)/guidekb validate $(KB)
+	$(BIN)/guidekb validate --kb $(KB)
 	$(BIN)/guidekb run $(KB)/cases/*.yaml --kb $(KB)
 	$(BIN)/guidekb flowchart --kb $(KB) --all -o $(OUT)/flowcharts
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -41,6 +41,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("guidekb")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"guidekb {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", help="Print guidekb's version and exit.", is_eager=True,
+        callback=_version)] = False,
+) -> None:
+    """Clinical-guideline knowledge bases: validate, run cases, explain, test, draw."""
+
 
 for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
     module = importlib.import_module(f"{commands.__name__}.{module_info.name}")

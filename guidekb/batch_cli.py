@@ -60,7 +60,8 @@ SummaryOption = Annotated[bool, typer.Option(
     "--summary", help="With --batch: print the population report (per recommendation and "
     "prohibition: how many cases, which rules) instead of the answers, or after --output.")]
 FormatOption = Annotated[SummaryFormat, typer.Option(
-    "--format", help="Format of the --summary report.")]
+    "--format", help="text or json: of the answers (guidekb run CASE...), or of the --summary "
+    "report (with --batch).")]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="With --batch: run on Dask, at this scheduler address (tcp://host:8786) or "
     "'local' (a cluster of --jobs worker processes here). Input may be a file, a glob or a folder "

@@ -38,6 +38,22 @@ KbOption = Annotated[
 KbArgument = Annotated[
     Path, typer.Argument(help=_HELP, show_default=_DEFAULT_SHOWN, callback=_locate)
 ]
+# The knowledge base given positionally (`guidekb validate KB`), as before `--kb` was the one
+# way in every command: still accepted, hidden from --help, with a note on stderr.
+KbPositional = Annotated[
+    Path | None, typer.Argument(hidden=True, show_default=False, help="Deprecated: use --kb.")
+]
+
+
+def chosen_kb(kb: Path, positional: Path | None) -> Path:
+    """The knowledge base of a command taking `--kb` and the deprecated positional form."""
+    if positional is None:
+        return kb
+    from guidekb.console import err_console
+
+    err_console.print("guidekb: note: the knowledge base as an argument is deprecated; "
+                      "use --kb PATH", soft_wrap=True, markup=False)
+    return positional
 
 
 def load(path: Path) -> KnowledgeBase:
@@ -64,4 +80,5 @@ def problems_error(problems: Iterable[Problem], found: FoundKnowledgeBase) -> Kn
     return KnowledgeBaseError(problems, what=found.describe())
 
 
-__all__ = ["DEFAULT_KB", "KbArgument", "KbOption", "how_found", "load", "problems_error"]
+__all__ = ["DEFAULT_KB", "KbArgument", "KbOption", "KbPositional", "chosen_kb", "how_found", "load",
+           "problems_error"]

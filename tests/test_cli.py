@@ -66,7 +66,9 @@ def test_validate_default_kb() -> None:
 def test_run_json_has_the_contract_shape(contract_case: Path) -> None:
     result = guidekb("run", str(contract_case), "--json")
     assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+    [printed] = json.loads(result.stdout)  # always a list of {file, answer|error}
+    assert printed["file"] == str(contract_case)
+    answer = printed["answer"]
     assert {"kb", "case", "recommendations", "prohibitions", "derived", "conflicts"} <= answer.keys()
     assert answer["kb"]["id"] == "hsv-resistance"
     assert answer["case"]["days_on_therapy"] == 21
@@ -95,7 +97,7 @@ def test_run_several_cases(contract_case: Path, tmp_path: Path) -> None:
     other.write_text("{}", encoding="utf-8")
     result = guidekb("run", str(contract_case), str(other), "--json")
     assert result.returncode == 0, result.stderr
-    answers = json.loads(result.stdout)
+    answers = [item["answer"] for item in json.loads(result.stdout)]
     assert [a["case"] for a in answers][1] == {}
 
 

@@ -64,7 +64,7 @@ def invoke(*args: str) -> str:
 def test_commands_use_the_kb_around_the_working_directory(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(mini / "rules")
     assert invoke("validate").startswith("ok mini 1.0.0")
-    assert invoke("validate", str(HSV_KB)).startswith("ok hsv-resistance")  # argument wins
+    assert invoke("validate", "--kb", str(HSV_KB)).startswith("ok hsv-resistance")  # --kb wins
     (mini / "cases").mkdir()
     (mini / "cases" / "empty.yaml").write_text("{}\n", encoding="utf-8")
     assert '"id": "mini"' in invoke("run", "../cases/empty.yaml", "--json")  # --kb left out

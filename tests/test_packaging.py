@@ -164,9 +164,9 @@ def check_imports_come_from_the_wheel(bin_dir: Path, site: Path, repo: Path) -> 
 def check_cli(bin_dir: Path, repo: Path) -> None:
     validated = ok(run(bin_dir / "python", "-m", "guidekb", "validate", cwd=repo))
     assert validated.startswith("ok hsv-resistance "), validated
-    answered = json.loads(ok(run(bin_dir / "guidekb", "run", "case.yaml", "--json", cwd=repo)))
+    answered = json.loads(ok(run(bin_dir / "guidekb", "run", "case.yaml", "--json", cwd=repo)))[0]["answer"]
     expected = json.loads(ok(run(sys.executable, "-m", "guidekb", "run", CASE, "--json", "--kb", HSV_KB,
-                                 cwd=ROOT)))
+                                 cwd=ROOT)))[0]["answer"]
     assert answered["kb"]["id"] == "hsv-resistance"
     assert answered["recommendations"], "the default KB recommends something for this case"
     for part in ("recommendations", "prohibitions", "derived", "conflicts"):

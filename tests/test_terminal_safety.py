@@ -114,7 +114,7 @@ def test_outcome_text_is_inert_in_the_answer_and_in_json(tmp_path: Path) -> None
     as_json = guidekb("run", "--kb", str(kb), str(CASE), "--json", home=tmp_path)
     assert as_json.returncode == 0, as_json.stderr
     assert_inert(as_json.stdout)
-    texts = {r["code"]: r["text"] for r in json.loads(as_json.stdout)["recommendations"]}
+    texts = {r["code"]: r["text"] for r in json.loads(as_json.stdout)[0]["answer"]["recommendations"]}
     assert texts["iv_foscarnet"] == "IV foscarnet \u202elatot\u2066 [red]x[/red]\nDO NOT forged"
 
 

@@ -1,4 +1,4 @@
-"""`guidekb check [KB] [--prove]`: check the knowledge base's invariants.
+"""`guidekb check [--kb KB] [--prove]`: check the knowledge base's invariants.
 
 Without `--prove`, a quick sampled check: random cases (seeded, so runs repeat) through the
 real engine. With `--prove`, a proof over every possible case by z3 (docs/proof.md): each
@@ -25,7 +25,7 @@ from guidekb.engine.qa.counterexamples import Counterexample, counterexample, sh
 from guidekb.engine.qa.invariants import Invariant, check_case, load_invariants
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
-from guidekb.options import DEFAULT_KB, KbArgument, load
+from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 
 if TYPE_CHECKING:
     from guidekb.engine.qa.proof import ProofResult
@@ -34,7 +34,8 @@ CROSS_CHECK_CASES = 200
 
 
 def check(
-    kb: KbArgument = DEFAULT_KB,
+    kb: KbOption = DEFAULT_KB,
+    legacy_kb: KbPositional = None,
     prove: Annotated[bool, typer.Option("--prove", help="Prove every invariant for every "
                                         "possible case (z3), instead of sampling.")] = False,
     samples: Annotated[int, typer.Option(help="Random cases for the sampled check.", min=1)] = 1000,
@@ -43,6 +44,7 @@ def check(
                                          min=1)] = 60,
 ) -> None:
     """Check the invariants of a knowledge base: sampled, or proved for every case (--prove)."""
+    kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     invariants = load_invariants(knowledge)
     if not invariants:

@@ -1,4 +1,4 @@
-"""`guidekb coverage [KB]`: which source statements the rules encode, which are context, which
+"""`guidekb coverage [--kb KB]`: which source statements the rules encode, which are context, which
 are missing.
 
 Exit status: 0 by default (a report); with --fail-on-missing, 1 when any statement is
@@ -21,7 +21,7 @@ from rich.console import Console
 from guidekb.console import console, shown
 from guidekb.coverage_render import print_table, summary_line, to_html, to_markdown
 from guidekb.engine.qa.source_coverage import measure
-from guidekb.options import DEFAULT_KB, KbArgument, load
+from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 from guidekb.visualize.output_files import write_file
 
 
@@ -41,7 +41,8 @@ ForceOption = Annotated[bool, typer.Option(
 
 
 def coverage(
-    kb: KbArgument = DEFAULT_KB,
+    kb: KbOption = DEFAULT_KB,
+    legacy_kb: KbPositional = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
     missing_only: MissingOnly = False,
@@ -49,6 +50,7 @@ def coverage(
     force: ForceOption = False,
 ) -> None:
     """Report, for every statement of every source, the rules that encode it or why it is context."""
+    kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     report = measure(knowledge)
     if fmt is Format.table:

@@ -1,4 +1,4 @@
-"""`guidekb lint [KB]`: rules and declarations that load but cannot be what the author meant.
+"""`guidekb lint [--kb KB]`: rules and declarations that load but cannot be what the author meant.
 
 Findings print as `file:line:col: id: message`, like compiler warnings, so editors can jump to
 them. Exit 1 when a finding is not acknowledged in the knowledge base's lint.yaml, 2 when the
@@ -13,11 +13,12 @@ from typing import Annotated
 import typer
 
 from guidekb.console import console, error, shown, shown_lines
-from guidekb.options import DEFAULT_KB, KbArgument, load
+from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 
 
 def lint_command(
-    kb: KbArgument = DEFAULT_KB,
+    kb: KbOption = DEFAULT_KB,
+    legacy_kb: KbPositional = None,
     show_acknowledged: Annotated[bool, typer.Option(
         "--show-acknowledged", help="Also print acknowledged findings in full.")] = False,
 ) -> None:
@@ -25,6 +26,7 @@ def lint_command(
 
     Rules that never fire, redundant rules, recommend/forbid overlaps,
     unread facts, unproduced codes and vacuous invariants (docs/lint.md)."""
+    kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     try:
         from guidekb.engine.qa.lint import lint

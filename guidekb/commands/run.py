@@ -1,10 +1,11 @@
-"""`guidekb run CASE...`: the answer for each case, with rule chains and source quotes."""
+"""`guidekb run CASE...|-`: the answer for each case, with rule chains and source quotes."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,9 +21,11 @@ from guidekb.batch_cli import (
     run_batch_command,
 )
 from guidekb.console import console
-from guidekb.engine.errors import CaseError, Problem
-from guidekb.engine.format.cases import load_case
+from guidekb.engine.errors import UNREADABLE_FILE, CaseError, Problem
+from guidekb.engine.format.cases import load_case, parse_case
 from guidekb.engine.format.inert import json_inert
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.yamlsource import CASE_LIMITS
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.render import print_answer
@@ -30,39 +33,68 @@ from guidekb.render import print_answer
 
 def run(
     cases: Annotated[list[Path] | None, typer.Argument(
-        help="Case files (YAML or JSON), a mapping of facts each.")] = None,
+        help="Case files (YAML or JSON), a mapping of facts each; - reads one case from stdin.")] = None,
     kb: KbOption = DEFAULT_KB,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    fmt: FormatOption = SummaryFormat.text,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Same as --format json (kept for scripts written before --format).")] = False,
     batch: BatchOption = None,
     jobs: JobsOption = 1,
     output: OutputOption = None,
     summary: SummaryOption = False,
-    summary_format: FormatOption = SummaryFormat.text,
     scheduler: SchedulerOption = None,
     blocksize: BlocksizeOption = None,
 ) -> None:
-    """Evaluate cases and print each answer: recommendations, prohibitions, chains and quotes."""
+    """Evaluate cases and print each answer: recommendations, prohibitions, chains and quotes.
+
+    --format json prints one list, whatever the number of cases: an object per case, in the
+    order given, `{"file": ..., "answer": {...}}` or `{"file": ..., "error": {"problems":
+    [...]}}` (docs/schema/output/run.json). A case that does not validate never hides the
+    answers of the others; the exit status is then 2 (invalid input), its problems on stderr."""
+    if as_json:
+        fmt = SummaryFormat.json
     if batch is not None or not cases:  # guidekb/batch_cli.py: population runs
         raise typer.Exit(run_batch_command(batch, kb, cases=cases, jobs=jobs, output=output, summary=summary,
-                                           fmt=summary_format, scheduler=scheduler, blocksize=blocksize))
+                                           fmt=fmt, scheduler=scheduler, blocksize=blocksize))
+    if sum(1 for path in cases if str(path) == STDIN) > 1:
+        raise typer.BadParameter("- (stdin) can be given once", param_hint="CASES")
     knowledge = load(kb)
     engine = Engine.for_kb(knowledge)
     problems: list[Problem] = []
-    answers = []
+    results: list[dict[str, Any]] = []
     for path in cases:
+        name = STDIN_NAME if str(path) == STDIN else str(path)
         try:
-            answers.append((path, engine.evaluate(load_case(path, knowledge))))
+            case = _read_stdin(knowledge) if str(path) == STDIN else load_case(path, knowledge)
         except CaseError as exc:
             problems += exc.problems
+            results.append({"file": name, "error": {"problems": [p.as_dict() for p in exc.problems]}})
+            continue
+        answer = engine.evaluate(case)
+        if fmt is SummaryFormat.json:
+            results.append({"file": name, "answer": answer.model_dump(mode="json")})
+        else:
+            print_answer(console, answer, name)
+    if fmt is SummaryFormat.json:
+        document = json.dumps(results, indent=2, ensure_ascii=False)
+        typer.echo(json_inert(document))  # the same values; no bidi or invisible character raw
     if problems:
         raise CaseError(problems)
-    if as_json:
-        payload = [a.model_dump(mode="json") for _, a in answers]
-        document = json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False)
-        typer.echo(json_inert(document))  # the same values; no bidi or invisible character raw
-        return
-    for path, answer in answers:
-        print_answer(console, answer, str(path))
+
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def _read_stdin(knowledge: KnowledgeBase) -> dict[str, Any]:
+    """One case from standard input, within the size limit of a case file."""
+    data = sys.stdin.buffer.read(CASE_LIMITS.max_bytes + 1)  # one byte more: too large is refused
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseError([Problem(STDIN_NAME, 1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                 "save the case as UTF-8", code=UNREADABLE_FILE)]) from None
+    return parse_case(text, knowledge, STDIN_NAME)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
-"""`guidekb test [KB] [--coverage]`: run the knowledge base's scenarios, one line each.
+"""`guidekb test [--kb KB] [--coverage]`: run the knowledge base's scenarios, one line each.
 
-Exit status: 0 when every scenario passes, 1 when any fails, 2 when a scenario file (or the
-knowledge base) does not validate. With --coverage the exit status is unchanged: coverage
+Exit status: 0 when every scenario passes, 1 when any fails or there is no scenario to run (a
+knowledge base without tests is not a passing one), 2 when a scenario file (or the knowledge
+base) does not validate. With --coverage the exit status is unchanged: coverage
 is reported, not enforced.
 """
 
@@ -17,23 +18,29 @@ from rich.table import Table
 from guidekb.console import console, shown
 from guidekb.engine.qa.scenario_coverage import CoverageReport, measure
 from guidekb.engine.qa.scenarios import ScenarioResult, run_scenarios
-from guidekb.options import DEFAULT_KB, KbArgument, load
+from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 
 
 def test(
-    kb: KbArgument = DEFAULT_KB,
+    kb: KbOption = DEFAULT_KB,
+    legacy_kb: KbPositional = None,
     scenario: Annotated[list[Path] | None, typer.Option(
-        "--scenario", "-s", help="Run only these scenario files (default: KB/scenarios/*.yaml).")] = None,
+        "--scenario", "-s",
+        help="Run only these scenario files (default: every .yaml/.yml file under KB/scenarios/).")] = None,
     coverage: Annotated[bool, typer.Option(
         "--coverage", help="Also report rules fired, condition branches and unchecked codes.")] = False,
     timing: Annotated[bool, typer.Option(
         "--timing/--no-timing", help="Show how long each scenario took (off: reproducible output).")] = True,
 ) -> None:
     """Run the scenarios of a knowledge base and report pass/fail with a diff for each failure."""
+    kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     results = run_scenarios(knowledge, scenario or None)
     if not results:
-        console.print(f"no scenarios found in {shown(str(kb / 'scenarios'))}")
+        console.print(f"[red]no scenarios found[/red] in {shown(str(kb / 'scenarios'))}: "
+                      "write one (docs/scenarios.md); a knowledge base without tests fails `test`",
+                      soft_wrap=True)
+        raise typer.Exit(1)
     for result in results:
         print_result(console, result, timing)
     failed = [r for r in results if not r.passed]
