@@ -94,3 +94,16 @@ def test_a_shared_question_is_referred_to_not_repeated(hsv_kb: KnowledgeBase) ->
 def test_the_html_page_holds_the_text_version_of_each_chart(hsv_kb: KnowledgeBase) -> None:
     page = chart(hsv_kb, "decisions", "html").decode()
     assert page.count('<details class="text-version">') == len(chart_book(hsv_kb).charts)
+
+
+def test_mermaid_is_one_top_down_block_per_chart_without_dead_links(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    text = markdown_book(book)
+    blocks = re.findall(r"^```mermaid\n(.*?)^```", text, re.M | re.S)
+    assert len(blocks) == len(book.charts)
+    assert all(block.startswith("flowchart TD\n") for block in blocks)
+    assert "No action" not in text
+    for view in ("decisions", "overview", "rules"):
+        assert "click " not in chart(hsv_kb, view, "mermaid").decode(), "no link to an anchor a wiki lacks"
+    stacked = chart(hsv_kb, "decisions", "mermaid").decode()
+    assert all(f"chart{k} ~~~ chart{k + 1}" in stacked for k in range(len(book.charts) - 1))

@@ -1,5 +1,7 @@
 """Mermaid flowcharts of both views, for Markdown pages and wikis that render Mermaid.
 
+Nothing links to an anchor that only the HTML page has (a wiki would show a dead link); the
+Markdown text version (guidekb.visualize.text_version) holds one Mermaid block per chart.
 Every label is double-quoted and every character of KB text that Mermaid could read as
 syntax or markup is written as a `#code;` entity (see `guidekb.visualize.escaping.mermaid_text`).
 Node ids are generated here, never taken from the knowledge base.
@@ -67,10 +69,8 @@ def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = 
                 lines.append(f'{indent}{name} -->|"{label}"| {target}')
         elif node.recommended or node.forbidden or node_id == diagram.root:
             text, css = _outcome_text(kb, node)
-            lines.append(f'{indent}{name}("{text}"):::{css}')
-            rules = [r for codes in diagram.because.get(node_id, {}).values() for r in codes]
-            if rules:
-                lines.append(f'{indent}click {name} href "#{style.rule_anchor(rules[0])}"')
+            opening, closing = ('["', '"]') if css == "donot" else ('("', '")')  # square: a prohibition
+            lines.append(f'{indent}{name}{opening}{text}{closing}:::{css}')
     return lines
 
 
@@ -94,8 +94,17 @@ def book_mermaid(book: ChartBook) -> str:
         lines.append(f'    subgraph chart{k}["{title}"]')
         lines += _diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k), "        ")
         lines.append("    end")
+    # one chart under the other (invisible links), not a strip of charts side by side
+    lines += [f"    chart{k} ~~~ chart{k + 1}" for k in range(len(book.charts) - 1)]
     lines += [f"    {c}" for c in _CLASSES]
     return "\n".join(lines) + "\n"
+
+
+def chart_blocks(book: ChartBook) -> list[str]:
+    """Each chart of a book as its own top-down Mermaid diagram (the body of a ```mermaid
+    block in Markdown: one chart per block reads well in a wiki, one huge diagram does not)."""
+    return ["\n".join(["flowchart TD", *_diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k)),
+                       *(f"    {c}" for c in _CLASSES)]) for k, chart in enumerate(book.charts)]
 
 
 def overview_mermaid(book: ChartBook) -> str:
@@ -128,8 +137,6 @@ def rules_mermaid(graph: nx.DiGraph, kb: KnowledgeBase, focus: str | None = None
             text = f"{style.DO_NOT}: {text}"
         opening, closing, css = shapes[kind]
         lines.append(f"    {ids[node]}{opening}{mermaid_lines(text, 30)}{closing}:::{css}")
-        if kind == RULE:
-            lines.append(f'    click {ids[node]} href "#{style.rule_anchor(data["name"])}"')
     for source, target, data in graph.edges(data=True):
         arrow = "-.->" if data["kind"] == "reads" else "-->"
         lines.append(f"    {ids[source]} {arrow} {ids[target]}")

@@ -19,6 +19,7 @@ from guidekb.visualize.decisions import Decision, Diagram, Outcome
 from guidekb.visualize.escaping import html_text
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.mermaid import chart_blocks
 
 
 @dataclass
@@ -72,16 +73,17 @@ def _markdown(items: list[Item], depth: int = 0) -> list[str]:
 
 
 def markdown_book(book: ChartBook) -> str:
-    """Every chart of a book as Markdown: a heading per chart (its title in words) and the
-    nested list. Control and bidi characters of knowledge-base text are made visible
-    (guidekb.engine.format.inert)."""
+    """Every chart of a book as Markdown: a heading per chart (its title in words), the chart
+    as a Mermaid block (for wikis that draw them) and the nested list. Control and bidi
+    characters of knowledge-base text are made visible (guidekb.engine.format.inert)."""
     kb = book.kb
+    blocks = chart_blocks(book)
     lines = [f"# {inert(kb.manifest.title)}", "",
              f"{kb.id} version {inert(kb.version)}: decision charts, text version", ""]
     if book.in_every_case.recommended or book.in_every_case.forbidden:
         lines += [f"In every case: {inert(outcome_words(book.charts[0].diagram, book.in_every_case))}", ""]
     for k, chart in enumerate(book.charts):
-        lines += [f"## Chart {k + 1}. {inert(chart.title)}", ""]
+        lines += [f"## Chart {k + 1}. {inert(chart.title)}", "", "```mermaid", blocks[k], "```", ""]
         lines += [*_markdown(chart_items(chart.diagram, book.next_chart(k))), ""]
     return "\n".join(lines)
 
