@@ -195,6 +195,9 @@ def parse_yaml(text: str, name: str, limits: Limits = KB_LIMITS) -> tuple[YamlDo
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         detail = exc.problem or "invalid YAML"
         hint = f"{exc.context} (line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
+        if "'\\t'" in detail:  # the parser's words for a tab where YAML allows none
+            detail = "a tab character, which YAML does not allow here"
+            hint = "indent with spaces, not tabs (set your editor to insert spaces in YAML files)"
         return doc, [Problem(name, line, col, f"YAML syntax error: {detail}",
                              hint or "check indentation, colons and quotes around this point",
                              code=YAML_SYNTAX)]
