@@ -76,7 +76,80 @@ def run_schema() -> dict[str, Any]:
     }
 
 
-SCHEMAS = {"run": run_schema}
+def _document(name: str, title: str, description: str, body: dict[str, Any],
+              definitions: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"$schema": DIALECT, "$id": f"https://guidekb.invalid/schema/output/{name}.schema.json",
+            "title": title, "description": description, **body,
+            "$defs": {"Problem": PROBLEM, **(definitions or {})}}
+
+
+def validate_schema() -> dict[str, Any]:
+    """`guidekb validate --format json`: ok, the knowledge base, what was counted, problems."""
+    counts = {key: {"type": "integer", "minimum": 0} for key in
+              ("rules", "facts", "codes", "invariants", "scenarios", "cases", "quotes", "sources")}
+    return _document("validate", "guidekb validate --format json",
+                     "Every problem of every file of the knowledge base, in one pass. Exit "
+                     "status 0 when `ok`, else 2.", {
+        "type": "object", "additionalProperties": False,
+        "required": ["ok", "kb", "counts", "problems"],
+        "properties": {
+            "ok": {"type": "boolean", "description": "true when there is no problem"},
+            "kb": {"description": "id and version, when the manifest loaded", "oneOf": [
+                {"type": "null"},
+                {"type": "object", "additionalProperties": False, "required": ["id", "version"],
+                 "properties": {"id": {"type": "string"}, "version": {"type": "string"}}}]},
+            "counts": {"description": "what was checked (null when there are problems)", "oneOf": [
+                {"type": "null"},
+                {"type": "object", "additionalProperties": False, "required": list(counts),
+                 "properties": counts}]},
+            "problems": {"type": "array", "items": {"$ref": "#/$defs/Problem"}},
+        },
+    })
+
+
+def test_schema() -> dict[str, Any]:
+    """`guidekb test --format json`: one object per scenario, with its differences."""
+    names = {"type": "array", "items": {"type": "string"}}
+    return _document("test", "guidekb test --format json",
+                     "The scenarios run and how each compared with its expectations. Exit "
+                     "status 0 when all pass, 1 when any fails or there is none, 2 when a "
+                     "scenario does not validate (then the problems are printed instead, on "
+                     "stderr).", {
+        "type": "object", "additionalProperties": False,
+        "required": ["passed", "failed", "scenarios"],
+        "properties": {
+            "passed": {"type": "integer", "minimum": 0},
+            "failed": {"type": "integer", "minimum": 0},
+            "scenarios": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "file", "passed", "seconds", "differences"],
+                "properties": {
+                    "name": {"type": "string", "description": "path in scenarios/ without "
+                             "the suffix"},
+                    "file": {"type": "string"},
+                    "passed": {"type": "boolean"},
+                    "seconds": {"type": "number", "minimum": 0},
+                    "differences": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["expectation", "item", "detail"],
+                        "properties": {
+                            "expectation": {"enum": ["recommended", "not_recommended",
+                                                     "forbidden", "not_forbidden", "derived",
+                                                     "not_derived"]},
+                            "item": {"type": "string", "description": "the code or fact"},
+                            "detail": {"type": "string"},
+                        }}},
+                }}},
+            "coverage": {"type": "object", "description": "with --coverage",
+                         "additionalProperties": False,
+                         "required": ["rules_not_fired", "codes_unchecked", "derived_unchecked"],
+                         "properties": {"rules_not_fired": names, "codes_unchecked": names,
+                                        "derived_unchecked": names}},
+        },
+    })
+
+
+SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema}
 
 
 def rendered(name: str) -> str:

@@ -9,15 +9,17 @@ is reported, not enforced.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from guidekb.console import console, shown
+from guidekb.engine.errors import relative
 from guidekb.engine.qa.scenario_coverage import CoverageReport, measure
 from guidekb.engine.qa.scenarios import ScenarioResult, run_scenarios
+from guidekb.formats import JunitCase, JunitFormat, TextJsonJunit, junit_xml, print_json
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 
 
@@ -31,11 +33,20 @@ def test(
         "--coverage", help="Also report rules fired, condition branches and unchecked codes.")] = False,
     timing: Annotated[bool, typer.Option(
         "--timing/--no-timing", help="Show how long each scenario took (off: reproducible output).")] = True,
+    fmt: JunitFormat = TextJsonJunit.text,
 ) -> None:
     """Run the scenarios of a knowledge base and report pass/fail with a diff for each failure."""
     kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     results = run_scenarios(knowledge, scenario or None)
+    if fmt is not TextJsonJunit.text:
+        if fmt is TextJsonJunit.json:
+            print_json(as_json(results, measure(knowledge, results) if coverage else None))
+        else:
+            typer.echo(junit_xml(f"guidekb test {knowledge.id}", [
+                JunitCase(r.name, f"scenarios.{knowledge.id}", r.seconds,
+                          None if r.passed else "\n".join(r.diff())) for r in results]), nl=False)
+        raise typer.Exit(1 if not results or any(not r.passed for r in results) else 0)
     if not results:
         console.print(f"[red]no scenarios found[/red] in {shown(str(kb / 'scenarios'))}: "
                       "write one (docs/scenarios.md); a knowledge base without tests fails `test`",
@@ -51,6 +62,28 @@ def test(
         print_coverage(console, measure(knowledge, results))
     if failed:
         raise typer.Exit(1)
+
+
+def as_json(results: list[ScenarioResult], report: CoverageReport | None) -> dict[str, Any]:
+    """`test --format json` (docs/schema/output/test.schema.json)."""
+    failed = sum(1 for r in results if not r.passed)
+    data: dict[str, Any] = {
+        "passed": len(results) - failed,
+        "failed": failed,
+        "scenarios": [{
+            "name": r.name, "file": relative(r.loaded.path), "passed": r.passed,
+            "seconds": r.seconds,
+            "differences": [{"expectation": d.expectation, "item": d.item, "detail": d.detail}
+                            for d in r.differences],
+        } for r in results],
+    }
+    if report is not None:
+        data["coverage"] = {
+            "rules_not_fired": list(report.rules_not_fired),
+            "codes_unchecked": list(report.codes_unchecked),
+            "derived_unchecked": list(report.derived_unchecked),
+        }
+    return data
 
 
 def print_result(out: Console, result: ScenarioResult, timing: bool = True) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from guidekb.console import console, shown
-from guidekb.engine.qa.everything import check_everything
+from guidekb.engine.qa.everything import Checked, check_everything
+from guidekb.exits import INVALID, OK
+from guidekb.formats import SarifFormat, TextJsonSarif, guidekb_version, print_json, problem_result, sarif_log
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, how_found, problems_error
 
 
-def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None) -> None:
+def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None,
+             fmt: SarifFormat = TextJsonSarif.text) -> None:
     """Load and verify a knowledge base and every other file of it.
 
     Format, facts, values, codes, cycles and provenance, then invariants, scenarios, the
@@ -18,6 +23,12 @@ def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None) -> None:
     any other file there is reported, never skipped."""
     kb = chosen_kb(kb, legacy_kb)
     checked = check_everything(kb)
+    if fmt is TextJsonSarif.json:
+        print_json(as_json(checked))
+    elif fmt is TextJsonSarif.sarif:
+        print_json(sarif_log([problem_result(p) for p in checked.problems], guidekb_version()))
+    if fmt is not TextJsonSarif.text:
+        raise typer.Exit(OK if checked.ok else INVALID)
     if not checked.ok or checked.kb is None:
         raise problems_error(checked.problems, how_found(kb))
     knowledge = checked.kb
@@ -28,6 +39,20 @@ def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None) -> None:
         f"{checked.quotes} source quotes verified in {len(knowledge.sources)} sources",
         soft_wrap=True,
     )
+
+
+def as_json(checked: Checked) -> dict[str, Any]:
+    """`validate --format json` (docs/schema/output/validate.schema.json)."""
+    kb = checked.kb
+    return {
+        "ok": checked.ok,
+        "kb": {"id": kb.id, "version": kb.version} if kb is not None else None,
+        "counts": {"rules": len(kb.rules), "facts": len(kb.facts), "codes": len(kb.outcomes),
+                   "invariants": len(checked.invariants), "scenarios": checked.scenarios,
+                   "cases": checked.cases, "quotes": checked.quotes,
+                   "sources": len(kb.sources)} if checked.ok and kb is not None else None,
+        "problems": [p.as_dict() for p in checked.problems],
+    }
 
 
 def register(app: typer.Typer) -> None:
