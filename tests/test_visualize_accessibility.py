@@ -107,3 +107,15 @@ def test_mermaid_is_one_top_down_block_per_chart_without_dead_links(hsv_kb: Know
         assert "click " not in chart(hsv_kb, view, "mermaid").decode(), "no link to an anchor a wiki lacks"
     stacked = chart(hsv_kb, "decisions", "mermaid").decode()
     assert all(f"chart{k} ~~~ chart{k + 1}" in stacked for k in range(len(book.charts) - 1))
+
+
+@needs_dot
+def test_svg_titles_are_the_questions_and_answers_not_internal_names(hsv_kb: KnowledgeBase) -> None:
+    for svg in (chart(hsv_kb, "decisions", "svg", focus="famciclovir").decode(),
+                chart(hsv_kb, "decisions", "svg").decode()):
+        titles = re.findall(r"<title>([^<]*)</title>", svg)
+        internal = [t for t in titles if re.fullmatch(r"(n|c\d+_)\d+(_open\d+)?(&#45;&gt;.*)?", t)]
+        assert not internal, internal[:5]
+        assert "<title>Is the dose adequate?</title>" in svg
+        assert "<desc>Question. Answers: " in svg and "<desc>Leads to " in svg
+        assert svg.count("<desc>") >= len(titles) - 1  # all but the graph's own title

@@ -33,7 +33,9 @@ from guidekb.visualize.graph import (
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.leaves import open_leaf_text
 from guidekb.visualize.patient import PatientPath, follow
+from guidekb.visualize.spoken import Spoken, spoken_names, with_titles
 
+SPOKEN = "guidekb_spoken"  # attribute of a drawing: its SVG titles in words (guidekb.visualize.spoken)
 BOOK_COLUMNS = 3  # charts side by side in the drawing of a chart book
 
 
@@ -237,6 +239,7 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
     _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes)
+    setattr(graph, SPOKEN, spoken_names(diagram, "n", elsewhere, always))
     return graph
 
 
@@ -260,18 +263,23 @@ def book_graph(book: ChartBook, case: Mapping[str, Any] | None = None) -> graphv
         graph = _new_graph("decisions")
         graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
         _draw_diagram(graph, whole, "n", book.in_every_case, style.NOWHERE, _path(whole, case))
+        setattr(graph, SPOKEN, spoken_names(whole, "n", style.NOWHERE, book.in_every_case))
         return graph
     note = (f"The full decision diagram is too large for one page, so it is drawn as "
             f"{len(book.charts)} charts, one per group of related recommendations; each asks only "
             f"the questions that matter for its group.")
     graph = _new_graph("decisions")
     graph.attr("graph", label=_title(kb, "decision charts", DECISION_LEGEND, book.in_every_case, note))
+    spoken: Spoken = {}
+    setattr(graph, SPOKEN, spoken)
     for k, chart in enumerate(book.charts):
         with graph.subgraph(name=f"cluster_{k}") as sub:
             sub.attr(label=_chart_title(kb, k, chart), labeljust="l", style="rounded", color="#BDBDBD",
                      fontsize="12")
             _draw_diagram(sub, chart.diagram, f"c{k}_", Outcome((), ()), book.next_chart(k),
                           _path(chart.diagram, case))
+            spoken.update(spoken_names(chart.diagram, f"c{k}_", book.next_chart(k), Outcome((), ())))
+            spoken[f"cluster_{k}"] = (f"Chart {k + 1}: {chart.title}", "A decision chart of the book.")
     # Rows of charts: the roots of a row share a rank, and each row starts below the deepest
     # chart of the row above (newrank lets rank constraints cross clusters).
     per_row = BOOK_COLUMNS if len(book.charts) > BOOK_COLUMNS else len(book.charts)
@@ -360,4 +368,7 @@ def render(graph: graphviz.Digraph, fmt: str, dpi: int | None = None) -> bytes:
         data: bytes = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound as exc:
         raise GraphvizMissing(fmt) from exc
+    spoken = getattr(graph, SPOKEN, None)
+    if fmt == "svg" and spoken is not None:
+        data = with_titles(data, spoken)
     return data
