@@ -149,7 +149,39 @@ def test_schema() -> dict[str, Any]:
     })
 
 
-SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema}
+def lint_schema() -> dict[str, Any]:
+    """`guidekb lint --format json`: every finding, acknowledged ones with their reason."""
+    return _document("lint", "guidekb lint --format json",
+                     "Every lint finding (docs/lint.md). Exit status 1 when any is open (not "
+                     "acknowledged in lint.yaml), else 0.", {
+        "type": "object", "additionalProperties": False,
+        "required": ["findings", "open", "solver_calls"],
+        "properties": {
+            "open": {"type": "integer", "minimum": 0, "description": "findings not acknowledged"},
+            "solver_calls": {"type": "integer", "minimum": 0},
+            "findings": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "kind", "message", "hint", "file", "line", "column", "rules",
+                             "example", "acknowledged"],
+                "properties": {
+                    "id": {"type": "string", "description": "kind:subject, stable across runs"},
+                    "kind": {"type": "string", "description": "the lint check (docs/lint.md)"},
+                    "message": {"type": "string"}, "hint": {"type": "string"},
+                    "file": {"type": "string"},
+                    "line": {"type": "integer", "minimum": 1},
+                    "column": {"type": "integer", "minimum": 1},
+                    "rules": {"type": "array", "items": {"type": "string"}},
+                    "example": {"description": "a case showing the finding, when there is one",
+                                "type": ["object", "null"]},
+                    "acknowledged": {"description": "the reason given in lint.yaml, else null",
+                                     "type": ["string", "null"]},
+                }}},
+        },
+    })
+
+
+SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema,
+           "lint": lint_schema}
 
 
 def rendered(name: str) -> str:

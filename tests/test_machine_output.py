@@ -111,3 +111,33 @@ def test_test_junit_with_no_scenario_fails(tmp_path: Path) -> None:
     status, out = invoke("test", "--kb", str(write_mini_kb(tmp_path / "kb")), "--format", "junit")
     assert status == 1
     assert ET.fromstring(out).find("testsuite").get("tests") == "0"  # type: ignore[union-attr]
+
+
+def test_lint_json_and_sarif(tmp_path: Path) -> None:
+    import shutil
+
+    from guidekb.output_schemas import lint_schema
+    from tests.conftest import HSV_KB
+
+    kb = shutil.copytree(HSV_KB, tmp_path / "kb")
+    status, out = invoke("lint", "--kb", str(kb), "--format", "json")
+    assert status == 0  # every finding of the shipped knowledge base is acknowledged
+    data = json.loads(out)
+    jsonschema.validate(data, lint_schema())
+    assert data["open"] == 0 and all(f["acknowledged"] for f in data["findings"])
+    acknowledged = len(data["findings"])
+    assert acknowledged > 0
+    status, out = invoke("lint", "--kb", str(kb), "--format", "sarif")
+    assert status == 0 and json.loads(out)["runs"][0]["results"] == []
+    (kb / "lint.yaml").unlink()
+    status, out = invoke("lint", "--kb", str(kb), "--format", "json")
+    assert status == 1
+    data = json.loads(out)
+    jsonschema.validate(data, lint_schema())
+    assert data["open"] == len(data["findings"]) == acknowledged
+    status, out = invoke("lint", "--kb", str(kb), "--format", "sarif")
+    assert status == 1
+    results = json.loads(out)["runs"][0]["results"]
+    assert len(results) == acknowledged
+    assert {r["level"] for r in results} == {"warning"}
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)

@@ -8,12 +8,16 @@ knowledge base (or invariants.yaml, or lint.yaml) has errors. docs/lint.md expla
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from guidekb.console import console, error, shown, shown_lines
+from guidekb.formats import SarifFormat, SarifResult, TextJsonSarif, guidekb_version, print_json, sarif_log
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
+
+if TYPE_CHECKING:
+    from guidekb.engine.qa.lint import LintReport
 
 
 def lint_command(
@@ -21,6 +25,7 @@ def lint_command(
     legacy_kb: KbPositional = None,
     show_acknowledged: Annotated[bool, typer.Option(
         "--show-acknowledged", help="Also print acknowledged findings in full.")] = False,
+    fmt: SarifFormat = TextJsonSarif.text,
 ) -> None:
     """Find rules and declarations that load but cannot be what the author meant.
 
@@ -35,6 +40,9 @@ def lint_command(
         raise typer.Exit(2) from exc
     start = time.perf_counter()
     report = lint(knowledge)
+    if fmt is not TextJsonSarif.text:
+        _print_machine(report, fmt)
+        raise typer.Exit(1 if report.unacknowledged else 0)
     for finding in report.findings:
         if finding.acknowledged is None:
             _say(f"[yellow]{shown_lines(finding.render())}[/yellow]")
@@ -50,6 +58,24 @@ def lint_command(
          f"calls in {time.perf_counter() - start:.2f} s.")
     if open_count:
         raise typer.Exit(1)
+
+
+def _print_machine(report: LintReport, fmt: TextJsonSarif) -> None:
+    """`--format json` (docs/schema/output/lint.schema.json) or `sarif` (open findings only:
+    an acknowledged finding is not an annotation to show in a pull request)."""
+    if fmt is TextJsonSarif.json:
+        print_json({"findings": [{
+            "id": f.id, "kind": f.kind, "message": f.message, "hint": f.hint,
+            "file": f.location.file, "line": f.location.line, "column": f.location.column,
+            "rules": list(f.rules), "example": f.example, "acknowledged": f.acknowledged,
+        } for f in report.findings], "open": len(report.unacknowledged),
+            "solver_calls": report.solver_calls})
+        return
+    print_json(sarif_log([SarifResult(
+        f.kind, f.kind, f"lint check {f.kind} (docs/lint.md)", "warning",
+        f"{f.id}: {f.message}" + (f" ({f.hint})" if f.hint else ""),
+        f.location.file, f.location.line, f.location.column) for f in report.unacknowledged],
+        guidekb_version()))
 
 
 def _say(text: str) -> None:
