@@ -39,7 +39,8 @@ blockquote { margin: 6px 0; padding: 4px 8px; border-left: 3px solid #2e7d32; ba
 .chart nav { font-size: 13px; }
 @media print { main { display: block; height: auto; } .panel { max-width: none; border: 0; }
                .page, .panel { break-before: page; } .page { break-inside: avoid; }
-               .page svg { max-height: 24cm; } h2 { break-after: avoid; } }
+               .page svg { max-height: 24cm; } h2 { break-after: avoid; } nav { break-inside: avoid; }
+               #overview { break-before: auto; } }
 """
 
 
