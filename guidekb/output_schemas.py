@@ -180,8 +180,38 @@ def lint_schema() -> dict[str, Any]:
     })
 
 
+def check_schema() -> dict[str, Any]:
+    """`guidekb check [--prove] --format json`: each invariant's outcome."""
+    return _document("check", "guidekb check --format json",
+                     "Each invariant sampled (`held`/`failed`) or proved (`proved`/`refuted`/"
+                     "`unconfirmed`/`unknown`); with --prove a `cross-check` entry is added "
+                     "when the encoding disagrees with the engine. Exit status 1 when `failed`.", {
+        "type": "object", "additionalProperties": False,
+        "required": ["method", "failed", "invariants"],
+        "properties": {
+            "method": {"enum": ["sample", "proof"]},
+            "failed": {"type": "boolean"},
+            "invariants": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "kind", "status", "detail", "seconds", "solver_calls",
+                             "counterexample"],
+                "properties": {
+                    "id": {"type": "string"}, "kind": {"type": "string"},
+                    "status": {"enum": ["held", "failed", "proved", "refuted", "unconfirmed",
+                                        "unknown"]},
+                    "detail": {"type": "string", "description": "how it was decided, or what "
+                               "went wrong"},
+                    "seconds": {"type": "number", "minimum": 0},
+                    "solver_calls": {"type": "integer", "minimum": 0},
+                    "counterexample": {"type": ["string", "null"], "description": "a violating "
+                                       "case as a scenario file (YAML), when there is one"},
+                }}},
+        },
+    })
+
+
 SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema,
-           "lint": lint_schema}
+           "lint": lint_schema, "check": check_schema}
 
 
 def rendered(name: str) -> str:

@@ -141,3 +141,45 @@ def test_lint_json_and_sarif(tmp_path: Path) -> None:
     assert len(results) == acknowledged
     assert {r["level"] for r in results} == {"warning"}
     assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)
+
+
+FAILING_INVARIANT = """\
+  - id: never-repeat
+    rationale: Deliberately wrong, to see check fail.
+    never_recommend:
+      codes: [repeat_reading_within_week]
+      when:
+        fact: systolic_bp
+        ge: 180
+    provenance:
+      - source: example
+        section: Recommendations
+        quote: Adults with a systolic blood pressure of 180 mmHg or more
+"""
+
+
+@pytest.mark.parametrize("method", [[], ["--prove"]])
+def test_check_json_and_junit(tmp_path: Path, method: list[str]) -> None:
+    from guidekb.output_schemas import check_schema
+
+    kb = tmp_path / "kb"
+    assert invoke("init", str(kb))[0] == 0
+    status, out = invoke("check", "--kb", str(kb), *method, "--format", "json")
+    assert status == 0, out
+    data = json.loads(out)
+    jsonschema.validate(data, check_schema())
+    assert [r["status"] for r in data["invariants"]] == ["proved" if method else "held"]
+    with (kb / "invariants.yaml").open("a", encoding="utf-8") as invariants:
+        invariants.write(FAILING_INVARIANT)
+    status, out = invoke("check", "--kb", str(kb), *method, "--format", "json")
+    assert status == 1
+    data = json.loads(out)
+    jsonschema.validate(data, check_schema())
+    failing = {r["id"]: r for r in data["invariants"]}["never-repeat"]
+    assert failing["status"] == ("refuted" if method else "failed")
+    assert "systolic_bp" in failing["counterexample"]
+    status, out = invoke("check", "--kb", str(kb), *method, "--format", "junit")
+    assert status == 1
+    cases = {c.get("name"): c for c in ET.fromstring(out).iter("testcase")}
+    assert cases["nothing-both-recommended-and-forbidden"].find("failure") is None
+    assert cases["never-repeat"].find("failure") is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ from guidekb.engine.qa.counterexamples import Counterexample, counterexample, sh
 from guidekb.engine.qa.invariants import Invariant, check_case, load_invariants
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.formats import JunitCase, JunitFormat, TextJsonJunit, junit_xml, print_json
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
 
 if TYPE_CHECKING:
@@ -42,29 +44,50 @@ def check(
     seed: Annotated[int, typer.Option(help="Seed of the sampled check (runs repeat).")] = 0,
     timeout: Annotated[int, typer.Option(help="Solver time limit per question, in seconds.",
                                          min=1)] = 60,
+    fmt: JunitFormat = TextJsonJunit.text,
 ) -> None:
     """Check the invariants of a knowledge base: sampled, or proved for every case (--prove)."""
     kb = chosen_kb(kb, legacy_kb)
     knowledge = load(kb)
     invariants = load_invariants(knowledge)
-    if not invariants:
-        _say(f"{escape(knowledge.id)}: no invariants to check (no invariants.yaml)")
-        return
-    failed = (_prove_all(knowledge, invariants, timeout) if prove
-              else _sample_all(knowledge, invariants, samples, seed))
+    records: list[dict[str, Any]] = []
+    token = _MACHINE.set(fmt is not TextJsonJunit.text)
+    try:
+        if not invariants:
+            _say(f"{escape(knowledge.id)}: no invariants to check (no invariants.yaml)")
+            failed = False
+        else:
+            failed = (_prove_all(knowledge, invariants, timeout, records) if prove
+                      else _sample_all(knowledge, invariants, samples, seed, records))
+    finally:
+        _MACHINE.reset(token)
+    if fmt is TextJsonJunit.json:
+        print_json({"method": "proof" if prove else "sample", "failed": failed,
+                    "invariants": records})
+    elif fmt is TextJsonJunit.junit:
+        typer.echo(junit_xml(f"guidekb check {knowledge.id}", [
+            JunitCase(r["id"], f"invariants.{knowledge.id}", r["seconds"],
+                      None if r["status"] in ("proved", "held") else
+                      f"{r['status']}: {r['detail']}\n{r['counterexample'] or ''}".rstrip())
+            for r in records]), nl=False)
     if failed:
         raise typer.Exit(1)
 
 
+# Set while a machine-readable format is printed: the text report and progress stay silent.
+_MACHINE: ContextVar[bool] = ContextVar("guidekb_check_machine", default=False)
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
+                    TimeElapsedColumn(), console=console, transient=True, disable=_MACHINE.get())
 
 
 # --- proof ------------------------------------------------------------------------------------
 
 
-def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int) -> bool:
+def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int,
+               records: list[dict[str, Any]]) -> bool:
     try:
         from guidekb.engine.qa.proof import Prover, cross_check, prove
     except ImportError as exc:  # z3-solver is needed for proofs only
@@ -91,6 +114,16 @@ def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int) -> 
             progress.advance(task)
     for result in results:
         _print_result(kb, result)
+        found = result.counterexample
+        records.append({"id": result.invariant.id, "kind": result.invariant.kind,
+                        "status": result.status, "detail": result.method,
+                        "seconds": result.seconds, "solver_calls": result.solver_calls,
+                        "counterexample": found.scenario_yaml() if found else None})
+    if disagreements:  # the encoding itself is wrong: no proof stands
+        records.append({"id": "encoding-cross-check", "kind": "cross-check", "status": "failed",
+                        "detail": f"the encoding disagrees with the engine on {len(disagreements)} "
+                        "random cases", "seconds": 0.0, "solver_calls": 0,
+                        "counterexample": None})
     counts = {s: sum(r.status == s for r in results) for s in ("proved", "refuted", "unconfirmed",
                                                               "unknown")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("proved", "refuted"))
@@ -139,7 +172,8 @@ def _cases(n: int) -> str:
 # --- sampled check ------------------------------------------------------------------------------
 
 
-def _sample_all(kb: KnowledgeBase, invariants: list[Invariant], samples: int, seed: int) -> bool:
+def _sample_all(kb: KnowledgeBase, invariants: list[Invariant], samples: int, seed: int,
+                records: list[dict[str, Any]]) -> bool:
     start = time.perf_counter()
     engine = Engine.for_kb(kb)
     first: dict[str, dict[str, Any]] = {}
@@ -166,9 +200,16 @@ def _sample_all(kb: KnowledgeBase, invariants: list[Invariant], samples: int, se
                 return check_case(inv, case, engine.evaluate) is not None
 
             small = shrink(first[inv.id], fails)
-            _print_counterexample(counterexample(kb, inv, small, engine), False)
+            found = counterexample(kb, inv, small, engine)
+            _print_counterexample(found, False)
+            records.append({"id": inv.id, "kind": inv.kind, "status": "failed",
+                            "detail": found.problem or "", "seconds": 0.0, "solver_calls": 0,
+                            "counterexample": found.scenario_yaml()})
         else:
             _say(f"[green]ok[/green]     {escape(inv.id)}  [dim]{inv.kind}[/dim]")
+            records.append({"id": inv.id, "kind": inv.kind, "status": "held",
+                            "detail": f"held on {samples} random cases (seed {seed})",
+                            "seconds": 0.0, "solver_calls": 0, "counterexample": None})
     _say(f"\n{len(invariants) - len(first)} held, {len(first)} failed on {samples} random "
          f"cases (seed {seed}) in {time.perf_counter() - start:.2f} s. A sample is not a "
          "proof: run [bold]guidekb check --prove[/bold] for every case.")
@@ -177,7 +218,10 @@ def _sample_all(kb: KnowledgeBase, invariants: list[Invariant], samples: int, se
 
 def _say(text: str) -> None:
     """Print without wrapping (file:line:col and scenario YAML must stay intact when piped)
-    and without emoji codes (a location like ':100:' is not an emoji)."""
+    and without emoji codes (a location like ':100:' is not an emoji). Silent while a
+    machine-readable format is printed."""
+    if _MACHINE.get():
+        return
     console.print(text, soft_wrap=True, emoji=False)
 
 
