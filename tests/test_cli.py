@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,11 @@ renal_impairment: true
 
 def guidekb(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*GUIDEKB, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": SCRATCH_HOME})
+
+
+# A home outside the repository: a crash report (exit 3) must never land in the work tree.
+SCRATCH_HOME = tempfile.mkdtemp(prefix="guidekb-test-home-")
 
 
 @pytest.fixture
