@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.explanation import Explanation
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PUBLISHED = Path(__file__).resolve().parent.parent / "docs" / "schema" / "output"
@@ -210,8 +213,18 @@ def check_schema() -> dict[str, Any]:
     })
 
 
+def explain_schema() -> dict[str, Any]:
+    """`guidekb explain CASE CODE --format json`: the code's status, the answer and a trace of
+    every rule that could produce it, each condition with its three-valued truth."""
+    schema = TypeAdapter(Explanation).json_schema(mode="serialization")
+    definitions = schema.pop("$defs", {})
+    return _document("explain", "guidekb explain --format json",
+                     "Why CODE was recommended or forbidden for CASE, or which conditions "
+                     "stopped it: `value` is true, false or null (unknown).", schema, definitions)
+
+
 SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema,
-           "lint": lint_schema, "check": check_schema}
+           "lint": lint_schema, "check": check_schema, "explain": explain_schema}
 
 
 def rendered(name: str) -> str:

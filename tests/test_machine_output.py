@@ -183,3 +183,19 @@ def test_check_json_and_junit(tmp_path: Path, method: list[str]) -> None:
     cases = {c.get("name"): c for c in ET.fromstring(out).iter("testcase")}
     assert cases["nothing-both-recommended-and-forbidden"].find("failure") is None
     assert cases["never-repeat"].find("failure") is not None
+
+
+@pytest.mark.parametrize(("code", "status"), [("famciclovir", "forbidden"),
+                                              ("iv_foscarnet", "recommended")])
+def test_explain_json(code: str, status: str) -> None:
+    from guidekb.output_schemas import explain_schema
+    from tests.conftest import HSV_KB
+
+    case = HSV_KB / "cases" / "confirmed-resistance.yaml"
+    result = CliRunner().invoke(app, ["explain", str(case), code, "--kb", str(HSV_KB),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, explain_schema())
+    assert (data["code"], data["status"]) == (code, status)
+    assert data["rules"] and all(r["condition"]["value"] in (True, False, None) for r in data["rules"])

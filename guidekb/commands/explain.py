@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter
 from rich.tree import Tree
 
 from guidekb.console import console, error, shown
@@ -13,6 +14,7 @@ from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.inert import inert
 from guidekb.engine.format.suggest import did_you_mean
 from guidekb.engine.runtime.explanation import ConditionNode, Explanation, RuleTrace, explain
+from guidekb.formats import JsonFormat, TextJson, print_json
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.render import quote_line
 
@@ -23,6 +25,7 @@ def explain_command(
     case: Annotated[Path, typer.Argument(help="Case file (YAML or JSON).")],
     code: Annotated[str, typer.Argument(help="Recommendation or prohibition code.")],
     kb: KbOption = DEFAULT_KB,
+    fmt: JsonFormat = TextJson.text,
 ) -> None:
     """Why CODE was recommended or forbidden for CASE, or which conditions stopped it."""
     knowledge = load(kb)
@@ -31,6 +34,9 @@ def explain_command(
                     f"{did_you_mean(code, knowledge.outcomes, 'codes')}"))
         raise typer.Exit(2)
     result = explain(knowledge, load_case(case, knowledge), code)
+    if fmt is TextJson.json:  # docs/schema/output/explain.schema.json
+        print_json(TypeAdapter(Explanation).dump_python(result, mode="json"))
+        return
     print_explanation(result)
 
 
