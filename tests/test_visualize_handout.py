@@ -72,4 +72,4 @@ def test_the_handout_pdf_shows_numbered_citations_and_the_reference_list(hsv_kb:
 
 def test_an_unknown_preset_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["flowchart", "--preset", "poster", "-o", "x.pdf"])
-    assert result.exit_code == 2 and "choose handout" in result.output
+    assert result.exit_code == 2 and "choose handout or slide" in result.output

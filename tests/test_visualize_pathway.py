@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from guidekb.cli import app
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.decisions import Decision, Outcome
 from guidekb.visualize.dot import diagram_graph, render
 from guidekb.visualize.export import chart
 from guidekb.visualize.leaves import FIND_OUT, NOT_HERE
-from guidekb.visualize.overview import overview_graph, shown_stages
+from guidekb.visualize.overview import SLIDE_DPI, SLIDE_INCHES, overview_graph, shown_stages, slide_graph
 from guidekb.visualize.pathway import question_order, stage_order, stages
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
@@ -142,3 +146,24 @@ def test_every_path_ends_in_an_outcome_or_says_where_to_go(hsv_kb: KnowledgeBase
     every one of them gets its own open-leaf box in the drawing."""
     for one in chart_book(hsv_kb).charts:
         assert isinstance(one.diagram.nodes[one.diagram.root], Decision)
+
+
+@needs_dot
+def test_the_slide_fits_16_9_at_18_pt_and_is_written_at_twice_1080p(hsv_kb: KnowledgeBase,
+                                                                      tmp_path: Path) -> None:
+    graph = slide_graph(chart_book(hsv_kb))
+    natural = graph.copy()
+    natural.attr("graph", size="")  # its size unscaled
+    svg = render(natural, "svg")
+    root = ET.fromstring(svg)
+    width, height = (float(root.attrib[a].removesuffix("pt")) for a in ("width", "height"))
+    assert width <= SLIDE_INCHES[0] * 72 and height <= SLIDE_INCHES[1] * 72, (width, height)
+    sizes = [float(s) for s in re.findall(rb'font-size="([\d.]+)"', svg)]
+    assert min(sizes) >= 18
+    out = tmp_path / "slide.png"
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    png = out.read_bytes()
+    png_width, png_height = struct.unpack(">II", png[16:24])
+    assert png_width == round(width * SLIDE_DPI / 72) or abs(png_width - width * SLIDE_DPI / 72) < 8
+    assert png_width <= 3840 and png_height <= 2160 and png_width > 1920

@@ -16,8 +16,18 @@ from guidekb.visualize.chartbook import ChartBook
 from guidekb.visualize.escaping import dot_html, dot_html_attr, dot_tooltip
 from guidekb.visualize.pathway import Stage, stages
 
-TITLE_PT = 14  # print sizes; the slide preset scales these up (guidekb.visualize.presets)
+TITLE_PT = 14  # print sizes; the slide preset scales these up (SLIDE_SCALE)
 TEXT_PT = 11
+SLIDE_SCALE = 18 / TEXT_PT  # the smallest text of a slide is 18 pt
+SLIDE_INCHES = (13.333, 7.5)  # 16:9; 1920x1080 pixels at 144 dpi
+SLIDE_DPI = 288  # twice the 1920x1080 resolution
+
+
+def slide_graph(book: ChartBook) -> graphviz.Digraph:
+    """The overview as a 16:9 slide: every text at least 18 pt at 1920x1080."""
+    graph = overview_graph(book, SLIDE_SCALE, width=22, brief=True)
+    graph.attr("graph", size=f"{SLIDE_INCHES[0]},{SLIDE_INCHES[1]}")
+    return graph
 
 
 def chart_anchor(k: int) -> str:
@@ -44,9 +54,11 @@ def shown_stages(book: ChartBook) -> list[Stage]:
     return [s for s in all_stages if s.name in needed]
 
 
-def overview_graph(book: ChartBook, scale: float = 1.0, width: int = 26) -> graphviz.Digraph:
+def overview_graph(book: ChartBook, scale: float = 1.0, width: int = 26,
+                   brief: bool = False) -> graphviz.Digraph:
     """The pathway overview as a graphviz drawing; `scale` multiplies every font size and
-    `width` is the wrap width in characters (the slide preset draws it larger and wider)."""
+    `width` is the wrap width in characters. `brief` (the slide) names each stage's charts
+    by number only ("Charts 4, 5"), so that it fits a 16:9 slide at slide size."""
     kb = book.kb
     title_pt, text_pt = round(TITLE_PT * scale), round(TEXT_PT * scale)
     graph = graphviz.Digraph("overview")
@@ -61,7 +73,13 @@ def overview_graph(book: ChartBook, scale: float = 1.0, width: int = 26) -> grap
     for stage in shown:
         rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{title_pt}"><B>'
                 f"{dot_html(stage.title, width)}</B></FONT></TD></TR>"]
-        for k in charts.get(stage.name, []):
+        numbers = charts.get(stage.name, [])
+        if brief and numbers:
+            listed = ", ".join(str(k + 1) for k in numbers)
+            word = "Chart" if len(numbers) == 1 else "Charts"
+            rows.append(f'<TR><TD ALIGN="LEFT" HREF="#{chart_anchor(numbers[0])}">'
+                        f'<FONT POINT-SIZE="{text_pt}">{word} {listed}</FONT></TD></TR>')
+        for k in [] if brief else numbers:
             chart = book.charts[k]
             rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" HREF="#{chart_anchor(k)}" '
                         f'TOOLTIP="{dot_html_attr(_contents(book, k))}"><FONT POINT-SIZE="{text_pt}">'

@@ -20,10 +20,12 @@ from guidekb.engine.format.inert import inert
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.dot import render
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
 from guidekb.visualize.handout import handout_pdf
 from guidekb.visualize.output_files import write_file
+from guidekb.visualize.overview import SLIDE_DPI, slide_graph
 
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Overwrite existing files that guidekb did not write (never a link or a folder).")]
@@ -46,7 +48,8 @@ def flowchart(
     force: ForceOption = False,
     preset: Annotated[str | None, typer.Option("--preset", help="handout: a PDF with one chart per A4 "
                                                "page, numbered boxes, their quotes and the reference "
-                                               "lists.")] = None,
+                                               "lists; slide: the pathway overview as a 16:9 slide, "
+                                               "18 pt or more at 1920x1080.")] = None,
     case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
                                               "through the decision charts (bold, numbered steps).")] = None,
 ) -> None:
@@ -84,11 +87,21 @@ def flowchart(
 
 
 def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, force: bool) -> None:
-    if preset != "handout":
-        raise VisualizeError(f"unknown preset '{inert(preset)}': choose handout")
+    """handout: the PDF of guidekb.visualize.handout; slide: the pathway overview as a 16:9
+    slide (PNG at twice 1920x1080, or SVG/PDF by the file name)."""
+    if preset not in ("handout", "slide"):
+        raise VisualizeError(f"unknown preset '{inert(preset)}': choose handout or slide")
     if output is None:
-        raise VisualizeError("the handout is a PDF: give a file, e.g. -o handout.pdf")
-    written_to = write_file(output, handout_pdf(chart_book(knowledge)), force=force)
+        example = "handout.pdf" if preset == "handout" else "slide.png"
+        raise VisualizeError(f"the {preset} preset writes a file: give one, e.g. -o {example}")
+    if preset == "handout":
+        data = handout_pdf(chart_book(knowledge))
+    else:
+        fmt = _format_of(output)
+        if fmt not in ("png", "svg", "pdf"):
+            raise VisualizeError("the slide is a PNG, SVG or PDF: e.g. -o slide.png")
+        data = render(slide_graph(chart_book(knowledge)), fmt, SLIDE_DPI if fmt == "png" else None)
+    written_to = write_file(output, data, force=force)
     err_console.print(f"wrote {inert(str(written_to))}", markup=False)
 
 
