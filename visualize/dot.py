@@ -243,6 +243,29 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
     return graph
 
 
+def step_slides(book: ChartBook, case: Mapping[str, Any], focus: Diagram | None = None
+                ) -> list[tuple[str, graphviz.Digraph]]:
+    """One drawing per step of a case's path (`--steps`): the path so far bold and numbered,
+    the rest grey; through the `focus` chart, else through each chart of the book whose path
+    ends in advice. Each is named "chart-<n>-step-<k>" for its file."""
+    charts = [(0, focus, style.ELSEWHERE)] if focus is not None else [
+        (k, c.diagram, book.next_chart(k)) for k, c in enumerate(book.charts)]
+    slides: list[tuple[str, graphviz.Digraph]] = []
+    for k, diagram, elsewhere in charts:
+        path = follow(diagram, case)
+        leaf = diagram.nodes[path.leaf]
+        if focus is None and isinstance(leaf, Outcome) and _empty(leaf):
+            continue
+        for count in range(1, len(path.steps) + 1):
+            graph = _new_graph("decisions")
+            title = book.charts[k].title if focus is None else "decision chart"
+            graph.attr("graph", label=_title(diagram.kb, f"{title} · step {count} of {len(path.steps)}",
+                                             DECISION_LEGEND))
+            _draw_diagram(graph, diagram, "n", Outcome((), ()), elsewhere, path.upto(diagram, count))
+            slides.append((f"chart-{k + 1:02d}-step-{count:02d}", graph))
+    return slides
+
+
 def _path(diagram: Diagram, case: Mapping[str, Any] | None) -> PatientPath | None:
     return None if case is None else follow(diagram, case)
 

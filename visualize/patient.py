@@ -30,6 +30,16 @@ class PatientPath:
                 return number
         return None
 
+    def upto(self, diagram: Diagram, count: int) -> PatientPath:
+        """The first `count` steps only, ending at the node they reach (a slide per step)."""
+        steps = self.steps[:count]
+        if not steps:
+            return PatientPath((), diagram.root)
+        node_id, taken = steps[-1]
+        node = diagram.nodes[node_id]
+        assert isinstance(node, Decision)
+        return PatientPath(steps, node.branches[taken].child)
+
     @property
     def nodes(self) -> frozenset[int]:
         return frozenset({*(node for node, _ in self.steps), self.leaf})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,12 +20,13 @@ from guidekb.engine.format.inert import inert
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.chartbook import chart_book
-from guidekb.visualize.dot import render
-from guidekb.visualize.errors import VisualizeError
+from guidekb.visualize.dot import render, step_slides
+from guidekb.visualize.errors import UnknownCode, VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
 from guidekb.visualize.handout import handout_pdf
-from guidekb.visualize.output_files import write_file
+from guidekb.visualize.output_files import OutputFolder, write_file
 from guidekb.visualize.overview import SLIDE_DPI, slide_graph
+from guidekb.visualize.pathway import pathway_diagram
 
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Overwrite existing files that guidekb did not write (never a link or a folder).")]
@@ -52,6 +53,9 @@ def flowchart(
                                                "18 pt or more at 1920x1080.")] = None,
     case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
                                               "through the decision charts (bold, numbered steps).")] = None,
+    steps: Annotated[bool, typer.Option("--steps", help="With --case and -o FOLDER: one slide (PNG) per "
+                                        "step of the path, through each chart that ends in advice "
+                                        "(or the --focus chart).")] = False,
 ) -> None:
     """Draw the knowledge base: the clinical decision chart or the rule graph."""
     if fmt is None:
@@ -78,12 +82,31 @@ def flowchart(
     if output is None and fmt not in TEXT_FORMATS:
         raise VisualizeError(f"{fmt.upper()} is binary: give a file, e.g. -o chart.{EXTENSIONS[fmt]}")
     facts = None if case is None else load_case(case, knowledge)
+    if steps:
+        _write_steps(knowledge, facts, focus, output, force)
+        return
     data = chart(knowledge, view, fmt, focus, dpi, facts)
     if output is None:
         sys.stdout.write(data.decode())
         return
     written_to = write_file(output, data, force=force)
     err_console.print(f"wrote {inert(str(written_to))}", markup=False)
+
+
+def _write_steps(knowledge: KnowledgeBase, facts: dict[str, Any] | None, focus: str | None,
+                 output: Path | None, force: bool) -> None:
+    if facts is None or output is None:
+        raise VisualizeError("--steps needs a case and a folder: --case CASE --steps -o slides/")
+    book = chart_book(knowledge)
+    if focus is not None and focus not in knowledge.outcomes:
+        raise UnknownCode(focus, knowledge)
+    slides = step_slides(book, facts, None if focus is None else pathway_diagram(knowledge, focus))
+    with OutputFolder(output, force=force) as folder:
+        folder.begin_set(f"{name}.png" for name, _ in slides)
+        for name, graph in slides:
+            folder.write(f"{name}.png", render(graph, "png", SLIDE_DPI // 2))
+        folder.end_set()
+    err_console.print(f"wrote {len(slides)} slides to {inert(str(output))}/", markup=False)
 
 
 def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, force: bool) -> None:
