@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guidekb import watching
 from guidekb.console import console, shown
 from guidekb.engine.errors import relative
 from guidekb.engine.qa.scenario_coverage import CoverageReport, measure
 from guidekb.engine.qa.scenarios import ScenarioResult, run_scenarios
 from guidekb.formats import JunitCase, JunitFormat, TextJsonJunit, junit_xml, print_json
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, load
+from guidekb.watching import WatchOption
 
 
 def test(
@@ -34,9 +36,19 @@ def test(
     timing: Annotated[bool, typer.Option(
         "--timing/--no-timing", help="Show how long each scenario took (off: reproducible output).")] = True,
     fmt: JunitFormat = TextJsonJunit.text,
+    watch: WatchOption = False,
 ) -> None:
     """Run the scenarios of a knowledge base and report pass/fail with a diff for each failure."""
     kb = chosen_kb(kb, legacy_kb)
+    if watch:
+        watching.watch(kb, lambda: test_once(kb, scenario, coverage, timing, fmt))
+        return
+    test_once(kb, scenario, coverage, timing, fmt)
+
+
+def test_once(kb: Path, scenario: list[Path] | None, coverage: bool, timing: bool,
+              fmt: TextJsonJunit) -> None:
+    """One run of the scenarios, printed in `fmt`; exits 1 when any fails or none ran."""
     knowledge = load(kb)
     results = run_scenarios(knowledge, scenario or None)
     if fmt is not TextJsonJunit.text:

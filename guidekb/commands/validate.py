@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
+from guidekb import watching
 from guidekb.console import console, shown
 from guidekb.engine.qa.everything import Checked, check_everything
 from guidekb.exits import INVALID, OK
 from guidekb.formats import SarifFormat, TextJsonSarif, guidekb_version, print_json, problem_result, sarif_log
 from guidekb.options import DEFAULT_KB, KbOption, KbPositional, chosen_kb, how_found, problems_error
+from guidekb.watching import WatchOption
 
 
 def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None,
-             fmt: SarifFormat = TextJsonSarif.text) -> None:
+             fmt: SarifFormat = TextJsonSarif.text, watch: WatchOption = False) -> None:
     """Load and verify a knowledge base and every other file of it.
 
     Format, facts, values, codes, cycles and provenance, then invariants, scenarios, the
@@ -22,6 +25,14 @@ def validate(kb: KbOption = DEFAULT_KB, legacy_kb: KbPositional = None,
     once. Every .yaml/.yml file in rules/, scenarios/ and cases/ (subfolders too) is read;
     any other file there is reported, never skipped."""
     kb = chosen_kb(kb, legacy_kb)
+    if watch:
+        watching.watch(kb, lambda: validate_once(kb, fmt))
+        return
+    validate_once(kb, fmt)
+
+
+def validate_once(kb: Path, fmt: TextJsonSarif) -> None:
+    """One validation: print the result in `fmt`; problems raise (or exit 2 in JSON/SARIF)."""
     checked = check_everything(kb)
     if fmt is TextJsonSarif.json:
         print_json(as_json(checked))
