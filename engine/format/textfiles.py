@@ -76,7 +76,7 @@ def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
     try:
         info = os.stat(path)
         _check_kind_and_size(info, max_bytes, what)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise _unreadable(exc) from None
