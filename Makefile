@@ -26,10 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Debian's graphviz provides the `dot` binary for SVG/PNG/PDF. Without it, DOT and
-# Mermaid output keep working and the other formats say how to install it.
+# Debian packages: graphviz (`dot`) for SVG/PNG/PDF charts, poppler-utils for the handout.
+# Without them the other formats keep working and the tests that need them skip.
 system-deps:
-	@bash scripts/ensure-graphviz.sh
+	@bash scripts/ensure-system-deps.sh
 
 demo: setup
 	$(BIN)/guidekb validate --kb $(KB)
