@@ -14,6 +14,7 @@ Layout of a knowledge base folder::
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -57,7 +58,7 @@ def diagnose_knowledge_base(root: Path | str) -> tuple[KnowledgeBase | None, lis
     `load_knowledge_base` is the only way to a knowledge base that answers."""
     root = Path(root)
     problems: list[Problem] = []
-    if not (root / "manifest.yaml").is_file():
+    if not os.path.isfile(root / "manifest.yaml"):  # never raises (a name too long: False)
         where = relative(root / "manifest.yaml")
         hint = ("a knowledge base is a folder holding manifest.yaml, facts.yaml, outcomes.yaml "
                 "and rules/*.yaml")
@@ -109,7 +110,7 @@ def diagnose_knowledge_base(root: Path | str) -> tuple[KnowledgeBase | None, lis
 
 
 def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocument | None, M | None]:
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) load_yaml refuses
         problems.append(Problem(relative(path), 1, 1, f"missing file {path.name}",
                                 f"every knowledge base needs {path.name}", code=MISSING_FILE))
         return None, None

@@ -207,6 +207,11 @@ class Compare(Strict):
                     f"a test of fact '{data.get('fact')}' needs exactly one of "
                     f"{', '.join(COMPARISON_OPERATORS)} (got {got})"
                 )
+            if data[used[0]] is None:  # `equals: null` tests nothing (and broke `operator`)
+                raise ValueError(
+                    f"a test of fact '{data.get('fact')}' compares with null; to test that the "
+                    f"fact is not given, write 'unknown: {data.get('fact')}'"
+                )
         return data
 
     @property

@@ -39,10 +39,9 @@ def verify(prov: Provenance, document: SourceDocument, text: SourceText, report:
             report(QUOTE_IN_OTHER_SECTION, f"the quote is in section '{elsewhere[0]}' of '{document.id}', "
                    f"not in '{prov.section}'", f"write section: {elsewhere[0]}", "section")
         elif not elsewhere:
-            passage, ratio = closest_passage(quote, text, section.title if section else None)
             report(QUOTE_NOT_FOUND, f"quote not found verbatim in source '{document.id}'"
                    + (f" (section '{prov.section}')" if section else ""),
-                   f"closest passage ({ratio:.0%} similar):\n  {passage}", "quote")
+                   _closest_hint(quote, text, section.title if section else None), "quote")
             return
     for number in prov.refs:
         if number not in document.references:
@@ -57,6 +56,30 @@ def verify(prov: Provenance, document: SourceDocument, text: SourceText, report:
                f"the passage cites {', '.join(map(str, cited))}", "refs")
 
 
+# The search for a closest passage is bounded, so that a broken knowledge base is reported in
+# seconds whatever its size: passages are searched for the first CLOSEST_SEARCHES failed quotes
+# of a source (many more failures mean a wrong or truncated source text, which the hint then
+# says); a quote is compared by its first SEARCHED_QUOTE characters and a passage by its first
+# SEARCHED_PASSAGE; only the SHORTLIST passages sharing most words with the quote are
+# compared character by character (a quote that failed by a few words shares nearly all of
+# them with its passage), with at most COMPARISONS comparisons of passages and windows.
+CLOSEST_SEARCHES = 5
+SEARCHED_QUOTE = 1_000
+SEARCHED_PASSAGE = 3_000
+SHORTLIST = 8
+COMPARISONS = 150
+
+
+def _closest_hint(quote: str, text: SourceText, section_title: str | None) -> str:
+    text.quotes_not_found += 1
+    if text.quotes_not_found > CLOSEST_SEARCHES:
+        return (f"more than {CLOSEST_SEARCHES} quotes are not found in {text.path.name}: check that "
+                f"it is the right text, complete (closest passages are shown for the first "
+                f"{CLOSEST_SEARCHES})")
+    passage, ratio = closest_passage(quote, text, section_title)
+    return f"closest passage ({ratio:.0%} similar):\n  {passage}"
+
+
 def closest_passage(quote: str, text: SourceText, section_title: str | None = None) -> tuple[str, float]:
     """The passage of the source most similar to a quote that failed, and how similar it is.
 
@@ -68,42 +91,44 @@ def closest_passage(quote: str, text: SourceText, section_title: str | None = No
     statements = text.statements
     candidates = [s.text[:SEARCHED_PASSAGE] for s in statements]
     candidates += [(a.text + " " + b.text)[:SEARCHED_PASSAGE] for a, b in pairwise(statements)]
+    if len(candidates) > SHORTLIST:
+        words = set(wanted.split(" "))
+        shared = sorted(range(len(candidates)), key=lambda i: -len(words & set(candidates[i].split(" "))))
+        candidates = [candidates[i] for i in sorted(shared[:SHORTLIST])]  # in document order
+    compare = _Comparisons(wanted)
     best, best_ratio = "", 0.0
     for candidate in candidates:
-        ratio = _ratio_above(wanted, candidate, best_ratio)
+        if compare.left <= 0:
+            break
+        ratio = compare.ratio(candidate)
         if len(candidate) > len(wanted) * 1.3:
-            ratio = max(ratio, _best_window(wanted, candidate, best_ratio))
+            ratio = max(ratio, _best_window(compare, candidate))
         if ratio > best_ratio:
             best, best_ratio = candidate, ratio
     return _aligned_part(wanted, best), best_ratio
 
 
-# Bounds on the search for a closest passage, so that a source or a quote of any size is
-# answered in bounded time (a failed quote longer than this is searched by its beginning).
-SEARCHED_QUOTE = 1_000
-SEARCHED_PASSAGE = 3_000
+class _Comparisons:
+    """Similarity ratios against one quote, counted: at most COMPARISONS are made."""
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+        self.left = COMPARISONS
+
+    def ratio(self, other: str) -> float:
+        self.left -= 1
+        return SequenceMatcher(None, self.wanted, other, autojunk=False).ratio()
 
 
-def _ratio_above(wanted: str, candidate: str, floor: float) -> float:
-    """SequenceMatcher's ratio, or 0.0 when cheap upper bounds show it cannot exceed `floor`
-    (only a ratio above the best so far changes the result, so the result is the same)."""
-    matcher = SequenceMatcher(None, wanted, candidate, autojunk=False)
-    if matcher.real_quick_ratio() <= floor or matcher.quick_ratio() <= floor:
-        return 0.0
-    return matcher.ratio()
-
-
-def _best_window(wanted: str, candidate: str, floor: float = 0.0) -> float:
-    """The best ratio of a run of as many words of `candidate` as `wanted` has (0.0 when
-    none is above `floor`)."""
+def _best_window(compare: _Comparisons, candidate: str) -> float:
+    """The best ratio of a run of as many words of `candidate` as the quote has."""
     words = candidate.split(" ")
-    size = max(1, len(wanted.split(" ")))
+    size = max(1, len(compare.wanted.split(" ")))
     best_ratio = 0.0
     for start in range(0, max(1, len(words) - size + 1)):
-        window = " ".join(words[start: start + size])
-        ratio = _ratio_above(wanted, window, max(best_ratio, floor))
-        if ratio > best_ratio:
-            best_ratio = ratio
+        if compare.left <= 0:
+            break
+        best_ratio = max(best_ratio, compare.ratio(" ".join(words[start: start + size])))
     return best_ratio
 
 
