@@ -213,6 +213,68 @@ def check_schema() -> dict[str, Any]:
     })
 
 
+def coverage_schema() -> dict[str, Any]:
+    """`guidekb coverage --format json`: every statement of every source and its status."""
+    count = {"type": "integer", "minimum": 0}
+    counts = {"statements": {**count, "description": "statements in all (or in this source)"},
+              "encoded": {**count, "description": "statements some rule quotes"},
+              "context": {**count, "description": "statements context.yaml marks as background"},
+              "missing": {**count, "description": "statements neither encoded nor context"}}
+    return _document("coverage", "guidekb coverage --format json",
+                     "Each statement (bullet or sentence) of each source: encoded by rules, "
+                     "context (background, with the reason from context.yaml) or missing. Exit "
+                     "status 0; 1 with --fail-on-missing when `summary.missing` > 0.", {
+        "type": "object", "additionalProperties": False,
+        "required": ["kb", "summary", "sources", "statements", "stale_context_notes"],
+        "properties": {
+            "kb": {"type": "object", "additionalProperties": False, "required": ["id", "version"],
+                   "properties": {"id": {"type": "string"}, "version": {"type": "string"}}},
+            "summary": {"type": "object", "additionalProperties": False,
+                        "required": list(counts), "properties": counts},
+            "sources": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "title", "date", *counts],
+                "properties": {"id": {"type": "string", "description": "the source id of the "
+                                      "manifest"},
+                               "title": {"type": "string"},
+                               "date": {"type": "string", "format": "date"}, **counts}}},
+            "statements": {"type": "array", "description": "in document order, source by source",
+                           "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["source", "section", "line", "text", "refs", "status", "rules",
+                             "reason"],
+                "properties": {
+                    "source": {"type": "string"},
+                    "section": {"type": "string", "description": "the heading it lies under"},
+                    "line": {"type": "integer", "minimum": 1,
+                             "description": "line in the source's text file"},
+                    "text": {"type": "string"},
+                    "refs": {"type": "array", "items": {"type": "integer"},
+                             "description": "the article's reference numbers after it"},
+                    "status": {"enum": ["encoded", "context", "missing"]},
+                    "rules": {"type": "array", "description": "rules whose quotes cover it",
+                              "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["id", "file", "line"],
+                        "properties": {"id": {"type": "string"},
+                                       "file": {"type": ["string", "null"]},
+                                       "line": {"type": ["integer", "null"], "minimum": 1}}}},
+                    "reason": {"type": ["string", "null"],
+                               "description": "why it is context (context.yaml), else null"},
+                }}},
+            "stale_context_notes": {
+                "type": "array", "description": "context.yaml notes on statements rules now "
+                "encode: the note can go",
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["line", "source", "statement_line"],
+                          "properties": {"line": {"type": "integer", "minimum": 1,
+                                                  "description": "line of the note in context.yaml"},
+                                         "source": {"type": "string"},
+                                         "statement_line": {"type": "integer", "minimum": 1}}}},
+        },
+    })
+
+
 def explain_schema() -> dict[str, Any]:
     """`guidekb explain CASE CODE --format json`: the code's status, the answer and a trace of
     every rule that could produce it, each condition with its three-valued truth."""
@@ -224,7 +286,8 @@ def explain_schema() -> dict[str, Any]:
 
 
 SCHEMAS = {"run": run_schema, "validate": validate_schema, "test": test_schema,
-           "lint": lint_schema, "check": check_schema, "explain": explain_schema}
+           "lint": lint_schema, "check": check_schema, "explain": explain_schema,
+           "coverage": coverage_schema}
 
 
 def rendered(name: str) -> str:
