@@ -18,14 +18,22 @@ from rich.console import Console
 from rich.markup import escape
 
 from guidekb.engine.format.inert import inert, inert_lines
-from guidekb.exits import error_text
+from guidekb.exits import error_text, reader_left
 
 # Piped, lines are as long as their content: "no width" for Rich, which needs a number.
 PIPED_WIDTH = 1_000_000
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich exits 1 when the reader of its output goes away: for guidekb, 1 means "a
+        check failed". Exit as every other command does then (guidekb.exits.BROKEN_PIPE)."""
+        self.quiet = True
+        raise SystemExit(reader_left())
+
+
 def _console(stderr: bool) -> Console:
-    console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=stderr)
+    console = _Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=stderr)
     if not console.is_terminal:
         console.width = PIPED_WIDTH
     return console

@@ -7,6 +7,8 @@
     3    internal error: a bug in guidekb (or a fault inside the rule engine); one line says what
          happened and where the details (the traceback) were written
     130  interrupted (Ctrl-C)
+    141  the reader of the output went away (`guidekb run ... | head`): nothing more is written
+         and nothing is said, as for any Unix tool killed by SIGPIPE (128 + 13)
 
 CI can tell a crash (3) from a failed check (1) from bad input (2). No traceback ever reaches
 the terminal: the details of an internal error go to a file under the user's cache folder
@@ -34,11 +36,13 @@ FINDING = 1
 INVALID = 2
 INTERNAL = 3
 INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 EPILOG = (
     "Exit status: 0 success; 1 a finding (a check, test or lint failed); 2 invalid input or "
     "usage (the message says what and where); 3 internal error (one line says where the "
-    "details were written); 130 interrupted. See docs/reliability.md."
+    "details were written); 130 interrupted; 141 the reader of the output went away. "
+    "See docs/reliability.md."
 )
 
 _MESSAGE_LIMIT = 300  # characters of an internal error's message on its one line
@@ -48,6 +52,8 @@ def report(exc: BaseException) -> int:
     """Print what stopped the command (never a traceback) and return the exit status."""
     if isinstance(exc, KeyboardInterrupt) or interrupts.pressed():
         return interrupted()
+    if isinstance(exc, BrokenPipeError):
+        return reader_left()
     try:
         from guidekb.engine.errors import EvaluationError, GuidekbError, ProblemsError
     except Exception:  # the engine itself does not import: that is the failure to report
@@ -64,6 +70,15 @@ def report(exc: BaseException) -> int:
         _say(error_text(str(exc)))
         return INVALID
     return internal_error(exc)
+
+
+def reader_left() -> int:
+    """stdout's reader closed the pipe (`| head`): the output was not wanted any more, which
+    is neither a finding nor a crash. Point stdout at /dev/null, so that the interpreter's
+    last flush cannot fail a second time, and exit as a tool killed by SIGPIPE would."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return BROKEN_PIPE
 
 
 def error_text(message: str) -> str:

@@ -192,3 +192,25 @@ def test_ctrl_c_stops_a_running_command_promptly(tmp_path: Path, command: list[s
     assert process.returncode == 130, stderr
     assert time.monotonic() - sent < 5
     assert stderr == "guidekb: interrupted\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "knowledge/hsv-resistance/cases/confirmed-resistance.yaml", "knowledge/hsv-resistance/cases/frequent-recurrences.yaml"],
+    ["run", "knowledge/hsv-resistance/cases/confirmed-resistance.yaml", "--format", "json"],
+    ["schema"],
+], ids=["run-text", "run-json", "schema"])
+def test_a_reader_that_went_away_is_141_quietly(args: list[str], tmp_path: Path) -> None:
+    """`guidekb run ... | head`: the reader closing the pipe is neither a finding (1: Rich's
+    and Click's own choice) nor a crash (3): 141, as for a tool killed by SIGPIPE, and no
+    message. The read end is closed before guidekb starts, so every write fails."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([*GUIDEKB, *args], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1], timeout=120,
+                              env={**os.environ, "HOME": str(tmp_path)})
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
