@@ -271,3 +271,23 @@ def test_every_error_of_guidekb_derives_from_one_base() -> None:
     for error in (ProblemsError, KnowledgeBaseError, CaseError, ScenarioError, EvaluationError, UnknownName,
                   UnsupportedCondition, TooLarge, VisualizeError):
         assert issubclass(error, GuidekbError), error
+
+
+def test_every_problem_guidekb_reports_has_a_specific_code() -> None:
+    """A program reading `--format json` or SARIF filters and links problems by code; GKB000
+    ("not yet classified") is the default of `Problem`, so a construction that forgets `code=`
+    would slip through every other test. Every `Problem(...)` in guidekb's code names one."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    unclassified = []
+    for folder in ("engine", "guidekb", "visualize"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                name = getattr(node, "func", None)
+                called = getattr(name, "id", getattr(name, "attr", None))
+                if (isinstance(node, ast.Call) and called == "Problem" and len(node.args) < 7
+                        and not any(k.arg in ("code", None) for k in node.keywords)):
+                    unclassified.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unclassified, "Problem(...) without code=: " + ", ".join(unclassified)

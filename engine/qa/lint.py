@@ -18,7 +18,7 @@ import yaml
 import z3
 from pydantic import Field
 
-from guidekb.engine.errors import KnowledgeBaseError, Problem
+from guidekb.engine.errors import DUPLICATE_ID, INVALID_VALUE, NOT_A_MAPPING, KnowledgeBaseError, Problem
 from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.models import Rule, Strict
@@ -98,7 +98,8 @@ def load_acknowledgements(kb: KnowledgeBase) -> list[tuple[Acknowledgement, Loca
         return []
     if not isinstance(doc.data, dict):
         raise KnowledgeBaseError([Problem(doc.file, 1, 1, "expected a mapping at the top of the file",
-                                          "write 'acknowledgements:' followed by a list")])
+                                          "write 'acknowledgements:' followed by a list",
+                                          code=NOT_A_MAPPING)])
     parsed, problems = validate(LintFile, doc)
     if parsed is None:
         raise KnowledgeBaseError(problems)
@@ -111,11 +112,12 @@ def load_acknowledgements(kb: KnowledgeBase) -> list[tuple[Acknowledgement, Loca
             best = closest(kind, [k for k in KINDS if k != "stale-acknowledgement"])
             hint = f"did you mean '{best}'?" if best else "finding kinds: " + ", ".join(KINDS)
             problems.append(Problem(doc.file, pos.line, pos.column,
-                                    f"unknown finding kind '{kind}' in '{ack.finding}'", hint))
+                                    f"unknown finding kind '{kind}' in '{ack.finding}'", hint,
+                                    code=INVALID_VALUE))
         elif ack.finding in seen:
             problems.append(Problem(doc.file, pos.line, pos.column,
                                     f"'{ack.finding}' is acknowledged twice",
-                                    f"first at line {seen[ack.finding]}; keep one reason"))
+                                    f"first at line {seen[ack.finding]}; keep one reason", code=DUPLICATE_ID))
         seen.setdefault(ack.finding, pos.line)
         located.append((ack, Location(doc.file, pos.line, pos.column)))
     if problems:
