@@ -88,6 +88,10 @@ SECTION_NOT_IN_TEXT = _code("210", "section-not-in-text", "a section the manifes
                             "heading line of the source text")
 SOURCE_OUTSIDE_KB = _code("211", "source-outside-kb", "a source file path that is absolute or "
                           "leads outside the knowledge-base folder")
+UNKNOWN_STAGE = _code("212", "unknown-stage", "a pathway stage, or a conclusion a stage groups, "
+                      "that is not a conclusion (a derived fact)")
+PATHWAY_REPEAT = _code("213", "pathway-repeat", "a conclusion, a question or a stage name "
+                       "used twice in the pathway, or two stages before any conclusion")
 # --- provenance --------------------------------------------------------------------------------
 QUOTE_NOT_FOUND = _code("301", "quote-not-found", "a quote is not verbatim in its source")
 QUOTE_IN_OTHER_SECTION = _code("302", "quote-in-other-section", "a quote is in another section "

@@ -31,10 +31,10 @@ A4_PT, LETTER_PT = (595, 842), (612, 792)
 def test_stages_follow_the_derivation_graph_in_clinical_order(hsv_kb: KnowledgeBase) -> None:
     order = stage_order(hsv_kb)
     assert sorted(order) == sorted(hsv_kb.derived_facts)
-    for stage in stages(hsv_kb)[1:]:
+    names = [s.name for s in stages(hsv_kb)]
+    for k, stage in enumerate(stages(hsv_kb)[1:], 1):
         for before in stage.after:
-            if before in order:
-                assert order.index(before) < order.index(stage.name), (before, stage.name)
+            assert names.index(before) < k, (before, stage.name)
     # failure -> suspected -> confirmed -> treat -> monitor (foscarnet)
     wanted = ["treatment_failure", "resistance_suspected", "resistance_confirmed",
               "resistant_hsv_treatment_indicated", "foscarnet_indicated"]

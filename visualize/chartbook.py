@@ -24,7 +24,7 @@ from guidekb.visualize.decisions import (
     build_diagram,
     codes_of,
 )
-from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_of_codes, stage_order, stage_title
+from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_heading, stage_of_codes, stages
 
 PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
 MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions
@@ -45,7 +45,7 @@ class Chart:
             return "All recommendations and prohibitions"
         first = kb.outcomes[self.codes[0]].text.rstrip(".")
         more = f" (+{len(self.codes) - 1} more)" if len(self.codes) > 1 else ""
-        stage = "Assessment" if self.stage == FIRST_STAGE else stage_title(self.stage)
+        stage = stage_heading(kb, self.stage)
         return f"{stage}: {_short(first)}{more}"
 
 
@@ -169,10 +169,10 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
         else:
             charts.append(Chart(tuple(group), joint))
     codes = list(kb.outcomes)
-    stages = [FIRST_STAGE, *stage_order(kb)]
+    names = [stage.name for stage in stages(kb)]
     charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes))
               for c in _merge_similar(kb, charts, limit, order)]
-    charts.sort(key=lambda chart: (stages.index(chart.stage), min(codes.index(c) for c in chart.codes)))
+    charts.sort(key=lambda chart: (names.index(chart.stage), min(codes.index(c) for c in chart.codes)))
     return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
                      tuple(c for c in codes if c in never))
 

@@ -12,9 +12,11 @@ from guidekb.engine.errors import (
     DERIVED_FACT_MISUSE,
     DUPLICATE_ID,
     OPERATOR_FOR_TYPE,
+    PATHWAY_REPEAT,
     UNKNOWN_CODE,
     UNKNOWN_FACT,
     UNKNOWN_SOURCE,
+    UNKNOWN_STAGE,
     VALUE_NOT_IN_DOMAIN,
     ErrorCode,
     Problem,
@@ -62,11 +64,65 @@ def check_rules(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile
 
 
 def check_manifest(kb: KnowledgeBase, doc: YamlDocument) -> list[Problem]:
-    """Facts named by the manifest (the flowchart's question order) must be case facts."""
-    return [doc.problem(("flowchart", "question_order", j), f"unknown case fact '{name}' in the "
-                        "flowchart's question order", did_you_mean(name, kb.case_facts, "case facts"),
-                        code=UNKNOWN_FACT)
-            for j, name in enumerate(kb.manifest.flowchart.question_order) if name not in kb.case_facts]
+    """Facts named by the manifest (the flowchart's question order) must be case facts, and
+    the pathway must name conclusions and case facts, each in one stage only."""
+    problems = [doc.problem(("flowchart", "question_order", j), f"unknown case fact '{name}' in the "
+                            "flowchart's question order", did_you_mean(name, kb.case_facts, "case facts"),
+                            code=UNKNOWN_FACT)
+                for j, name in enumerate(kb.manifest.flowchart.question_order) if name not in kb.case_facts]
+    return problems + _check_pathway(kb, doc)
+
+
+def _check_pathway(kb: KnowledgeBase, doc: YamlDocument) -> list[Problem]:
+    """Every stage of `pathway.stages` is a conclusion or a group of conclusions, every
+    question a case fact; a conclusion or a question belongs to one stage, and at most one
+    stage comes before any conclusion (`conclusions: []`). The charts trust all of this."""
+    if kb.manifest.pathway is None:
+        return []
+    problems: list[Problem] = []
+    placed: dict[str, str] = {}  # conclusion or question -> the stage it is in
+    first: str | None = None
+    names: set[str] = set()
+    for i, stage in enumerate(kb.manifest.pathway.stages):
+        here: PathKey = ("pathway", "stages", i)
+        if stage.stage in names:
+            problems.append(doc.problem((*here, "stage"), f"two pathway stages are named '{stage.stage}'",
+                                        "give each stage its own name", code=PATHWAY_REPEAT))
+        names.add(stage.stage)
+        members: list[tuple[PathKey, str]]
+        if stage.conclusions is None:
+            members = [((*here, "stage"), stage.stage)]
+        else:
+            members = [((*here, "conclusions", j), name) for j, name in enumerate(stage.conclusions)]
+            if not stage.conclusions:
+                if first is not None:
+                    problems.append(doc.problem((*here, "conclusions"), f"stage '{stage.stage}': a second "
+                                                "stage before any conclusion", f"'{first}' is already one",
+                                                code=PATHWAY_REPEAT))
+                first = first or stage.stage
+        for path, name in members:
+            if name not in kb.derived_facts:
+                problems.append(doc.problem(path, f"stage '{stage.stage}': '{name}' is not a conclusion "
+                                            "the rules draw",
+                                            did_you_mean(name, kb.derived_facts, "conclusions"),
+                                            code=UNKNOWN_STAGE))
+            elif name in placed:
+                problems.append(doc.problem(path, f"conclusion '{name}' is in two pathway stages",
+                                            f"already in stage '{placed[name]}'", code=PATHWAY_REPEAT))
+            else:
+                placed[name] = stage.stage
+        for j, name in enumerate(stage.questions):
+            path = (*here, "questions", j)
+            if name not in kb.case_facts:
+                problems.append(doc.problem(path, f"stage '{stage.stage}': unknown case fact '{name}'",
+                                            did_you_mean(name, kb.case_facts, "case facts"),
+                                            code=UNKNOWN_FACT))
+            elif f"?{name}" in placed:
+                problems.append(doc.problem(path, f"question '{name}' is asked in two pathway stages",
+                                            f"already in stage '{placed[f'?{name}']}'", code=PATHWAY_REPEAT))
+            else:
+                placed[f"?{name}"] = stage.stage
+    return problems
 
 
 def check_condition(kb: KnowledgeBase, owner: str, condition: Condition, doc: YamlDocument,

@@ -73,6 +73,36 @@ class FlowchartSettings(Strict):
     )
 
 
+class PathwayStage(Strict):
+    """One stage of the clinical pathway the flowcharts follow (`pathway.stages`): a conclusion
+    the rules draw, or a named group of them, and the questions asked in it, in order."""
+
+    stage: Name = Field(
+        description="a conclusion the rules draw (a derived fact), or the name of a group of "
+        "conclusions listed under 'conclusions'"
+    )
+    title: str | None = Field(
+        None, description="the stage's heading on the charts (default: its name in words)"
+    )
+    conclusions: list[Name] | None = Field(
+        None,
+        description="for a named group: the conclusions it gathers; an empty list is the stage "
+        "before any conclusion (the first assessment)",
+    )
+    questions: list[Name] = Field(
+        default_factory=list, description="case facts asked in this stage, in the order to ask them"
+    )
+
+
+class Pathway(Strict):
+    """The clinical pathway as the author states it: its stages in order. Without it the
+    flowcharts derive one from the rule graph."""
+
+    stages: list[PathwayStage] = Field(
+        min_length=1, description="the stages, in the order a clinician reasons"
+    )
+
+
 class Manifest(Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     title: str
@@ -81,6 +111,7 @@ class Manifest(Strict):
     authors: list[str] = Field(min_length=1)
     sources: list[SourceDocument] = Field(min_length=1)
     flowchart: FlowchartSettings = Field(default_factory=FlowchartSettings)
+    pathway: Pathway | None = Field(None, description="the clinical pathway the flowcharts follow")
 
 
 # --- fact vocabulary ------------------------------------------------------------------------
