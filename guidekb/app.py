@@ -18,10 +18,61 @@ from typer.core import TyperGroup
 from guidekb import commands
 from guidekb.exits import EPILOG, report
 
+# A command whose name is not its module's name (a module `foo.py` registering command `foo`
+# needs no entry; an unlisted one is still found, by loading every module).
+_MODULE_OF_COMMAND = {"test": "testing"}
+
+
+def _module_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+
+
+def _commands_of(module_name: str) -> list[Any]:
+    """The click commands a module of `guidekb.commands` registers, converted as Typer would."""
+    module = importlib.import_module(f"{commands.__name__}.{module_name}")
+    own = typer.Typer(add_completion=False)
+    module.register(own)
+    return [typer.main.get_command_from_info(info, pretty_exceptions_short=True,
+                                             rich_markup_mode=own.rich_markup_mode)
+            for info in own.registered_commands]
+
 
 class GuardedGroup(TyperGroup):
     """Runs a subcommand; a problem, an error, a bug or Ctrl-C inside it is reported and
-    turned into its exit status, never a traceback."""
+    turned into its exit status, never a traceback.
+
+    Subcommands are loaded on demand: `guidekb run` imports the module of `run` and what it
+    needs, not z3, networkx, Hypothesis or graphviz for commands it is not running (they cost
+    more than the run itself). Help and an unknown name load every command module.
+    """
+
+    _loaded: set[str]
+
+    def _load(self, module_name: str) -> None:
+        loaded = self.__dict__.setdefault("_loaded", set())
+        if module_name in loaded:
+            return
+        loaded.add(module_name)
+        for command in _commands_of(module_name):
+            if command.name not in self.commands:
+                self.add_command(command)
+
+    def _load_all(self) -> None:
+        for name in _module_names():
+            self._load(name)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            module_name = _MODULE_OF_COMMAND.get(cmd_name, cmd_name)
+            if module_name in _module_names():
+                self._load(module_name)
+            if cmd_name not in self.commands:
+                self._load_all()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load_all()
+        return sorted(super().list_commands(ctx))
 
     def invoke(self, ctx: Any) -> Any:  # Any: Typer's context class is private to typer
         try:
@@ -63,6 +114,3 @@ def _options(
     """Clinical-guideline knowledge bases: validate, run cases, explain, test, draw."""
 
 
-for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-    module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
-    module.register(app)

@@ -81,7 +81,7 @@ def fail(message: str, hint: str = "") -> int:
 def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | None = None, jobs: int = 1,
                       output: str | None = None, summary: bool = False,
                       fmt: SummaryFormat = SummaryFormat.text, scheduler: str | None = None,
-                      blocksize: int | None = None) -> int:
+                      blocksize: int | None = None, use_cache: bool = True) -> int:
     """`guidekb run --batch`; returns the exit status. `cases` are the case files also given on
     the command line, which --batch excludes."""
     from guidekb.options import load
@@ -94,7 +94,7 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
     jobs = jobs or os.cpu_count() or 1
     if scheduler is None and source != "-" and not Path(source).is_file():
         return fail(f"{source}: no such file", "give an NDJSON file, or - to read stdin")
-    kb = load(kb_path)
+    kb = load(kb_path, use_cache=use_cache)
     if scheduler is not None:
         totals = _run_on_dask(source, kb, scheduler, jobs, output, blocksize)
     else:

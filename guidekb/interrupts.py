@@ -19,11 +19,15 @@ guidekb keep Python's default behaviour: nothing here runs unless `install` is c
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import signal
 import sys
 import threading
-from types import FrameType
+from collections.abc import Sequence
+from types import FrameType, ModuleType
 
 _pressed = threading.Event()
 _acknowledged = threading.Event()
@@ -92,12 +96,36 @@ def _watch(read_end: int) -> None:
 
 def _silence_z3() -> None:
     """z3's own Ctrl-C handler swallows the signal; Python's handles it instead (and the
-    watcher interrupts the solver). z3 is imported here for that, if it is installed."""
-    try:
-        import z3
-    except ImportError:
-        return
-    z3.set_param("ctrl_c", False)
+    watcher interrupts the solver). Done when z3 is first imported, by an import hook, so that
+    a command that never proves anything (`guidekb run`) does not pay for importing z3."""
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.set_param("ctrl_c", False)
+    elif not any(isinstance(finder, _Z3Hook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Z3Hook())
+
+
+class _Z3Hook(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when `z3` is imported, it lets the import happen, then turns z3's
+    Ctrl-C handler off before anyone can call a solver."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "z3":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            original(module)
+            module.set_param("ctrl_c", False)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _interrupt_z3() -> None:

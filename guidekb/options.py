@@ -15,8 +15,9 @@ from typing import Annotated
 import typer
 
 from guidekb.engine.errors import KnowledgeBaseError, Problem
+from guidekb.engine.format.kbcache import load_cached
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.loading import DEFAULT_KB, load_knowledge_base
+from guidekb.engine.format.loading import DEFAULT_KB
 from guidekb.engine.format.locate import GIVEN, FoundKnowledgeBase, find_knowledge_base
 
 _HELP = "Knowledge-base folder."
@@ -56,13 +57,18 @@ def chosen_kb(kb: Path, positional: Path | None) -> Path:
     return positional
 
 
-def load(path: Path) -> KnowledgeBase:
+def load(path: Path, *, use_cache: bool = True) -> KnowledgeBase:
     """Load a knowledge base; problems propagate to `main`, which prints them and exits 2. A
     knowledge base the author did not name is named in the error, with how it was found (the
-    command's KB option has already resolved `path`; here it is only recognised, statelessly)."""
+    command's KB option has already resolved `path`; here it is only recognised, statelessly).
+
+    Every command loads through here, so every command uses the cache of verified knowledge
+    bases (guidekb.engine.format.kbcache: keyed by the content of every file the loader reads;
+    off with GUIDEKB_NO_CACHE=1): a knowledge base loaded before unchanged skips the YAML and
+    the quote verification, one with problems is loaded, and reported, every time."""
     found = how_found(path)
     try:
-        return load_knowledge_base(found.path)
+        return load_cached(found.path, use_cache=use_cache)
     except KnowledgeBaseError as exc:
         raise problems_error(exc.problems, found) from None
 

@@ -3,9 +3,8 @@ duplicate ids, derived-fact polarity and cycles, and provenance verification."""
 
 from __future__ import annotations
 
+import graphlib
 from typing import Protocol
-
-import networkx as nx
 
 from guidekb.engine.errors import (
     DERIVED_CYCLE,
@@ -255,15 +254,25 @@ def check_provenance(kb: KnowledgeBase, owner: str, provenance: list[Provenance]
 
 
 def _check_cycles(kb: KnowledgeBase, rule_docs: list[tuple[YamlDocument, RulesFile]]) -> list[Problem]:
-    graph: nx.DiGraph = nx.DiGraph()
     where: dict[tuple[str, str], tuple[YamlDocument, PathKey, str]] = {}
     for doc, parsed in rule_docs:
         for i, rule in enumerate(parsed.rules):
             reads = {s.fact for s in leaves(rule.when) if s.fact in kb.derived_facts}
             for source in reads:
                 for target in rule.then.derive:
-                    graph.add_edge(source, target)
                     where.setdefault((source, target), (doc, ("rules", i, "then", "derive"), rule.id))
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for source, target in where:
+        sorter.add(target, source)
+    try:
+        sorter.prepare()
+        return []  # no cycle: networkx (slow to import, and `guidekb run` loads through here) not needed
+    except graphlib.CycleError:
+        pass
+    import networkx as nx
+
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_edges_from(where)
     problems = []
     for found in sorted(nx.simple_cycles(graph)):
         start = found.index(min(found))  # the same cycle reads the same way on every run

@@ -44,6 +44,9 @@ def run(
     summary: SummaryOption = False,
     scheduler: SchedulerOption = None,
     blocksize: BlocksizeOption = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Load and verify the knowledge base from its files even if this "
+        "content was verified before (also GUIDEKB_NO_CACHE=1).")] = False,
 ) -> None:
     """Evaluate cases and print each answer: recommendations, prohibitions, chains and quotes.
 
@@ -55,10 +58,11 @@ def run(
         fmt = SummaryFormat.json
     if batch is not None or not cases:  # guidekb/batch_cli.py: population runs
         raise typer.Exit(run_batch_command(batch, kb, cases=cases, jobs=jobs, output=output, summary=summary,
-                                           fmt=fmt, scheduler=scheduler, blocksize=blocksize))
+                                           fmt=fmt, scheduler=scheduler, blocksize=blocksize,
+                                           use_cache=not no_cache))
     if sum(1 for path in cases if str(path) == STDIN) > 1:
         raise typer.BadParameter("- (stdin) can be given once", param_hint="CASES")
-    knowledge = load(kb)
+    knowledge = load(kb, use_cache=not no_cache)
     engine = Engine.for_kb(knowledge)
     problems: list[Problem] = []
     results: list[dict[str, Any]] = []
