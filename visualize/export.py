@@ -20,6 +20,7 @@ import graphviz
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.decisions import Diagram
 from guidekb.visualize.dot import book_graph, diagram_graph, dot_available, render, rules_graph
 from guidekb.visualize.errors import GraphvizMissing, UnknownCode, VisualizeError
 from guidekb.visualize.graph import knowledge_graph, leading_to
@@ -28,7 +29,8 @@ from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, overview_me
 from guidekb.visualize.output_files import OutputFolder
 from guidekb.visualize.overview import overview_graph
 from guidekb.visualize.pathway import pathway_diagram
-from guidekb.visualize.text_version import Item, chart_items, html_list, markdown_book
+from guidekb.visualize.patient import follow
+from guidekb.visualize.text_version import chart_items, html_list, html_path, markdown_book, path_items
 
 VIEWS = ("overview", "decisions", "rules")
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html", "markdown")
@@ -57,7 +59,9 @@ def drawing(kb: KnowledgeBase, view: str, focus: str | None = None,
     return book_graph(chart_book(kb), case)
 
 
-def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None) -> str:
+def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None,
+            case: Mapping[str, Any] | None = None) -> str:
+    """A view as Mermaid; with a `case`, its path through the decision charts."""
     _check_focus(kb, focus)
     if view == "rules":
         graph = knowledge_graph(kb)
@@ -65,12 +69,18 @@ def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None) -> str:
     if view == "overview":
         return overview_mermaid(chart_book(kb))
     if focus is not None:
-        return diagram_mermaid(pathway_diagram(kb, focus))
-    return book_mermaid(chart_book(kb))
+        return diagram_mermaid(pathway_diagram(kb, focus), case)
+    return book_mermaid(chart_book(kb), case)
 
 
-def _text_version(items: list[Item]) -> str:
-    return f'<details class="text-version"><summary>Text version</summary>{html_list(items)}</details>'
+def _text_version(diagram: Diagram, elsewhere: str, case: Mapping[str, Any] | None) -> str:
+    """The text version under a chart of the HTML page; with a `case`, first the patient's
+    path as numbered steps (shown), and the same steps marked in the (folded) nested list."""
+    path = None if case is None else follow(diagram, case)
+    items = chart_items(diagram, elsewhere, path)
+    shown = "" if path is None else (
+        f'<div class="patient">This patient:{html_path(path_items(diagram, elsewhere, path))}</div>')
+    return f'{shown}<details class="text-version"><summary>Text version</summary>{html_list(items)}</details>'
 
 
 def _view_name(kb: KnowledgeBase, view: str, focus: str | None) -> str:
@@ -79,16 +89,17 @@ def _view_name(kb: KnowledgeBase, view: str, focus: str | None) -> str:
 
 
 def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi: int | None = None,
-          case: Mapping[str, Any] | None = None) -> bytes:
+          case: Mapping[str, Any] | None = None, case_name: str | None = None) -> bytes:
     """One view in one format, as the bytes of the file to write (`dpi`: PNG resolution;
-    `case`: a validated case whose path through the decision charts is highlighted)."""
+    `case`: a validated case whose path through the decision charts is highlighted in every
+    format, `case_name` naming it in the text version)."""
     if fmt == "mermaid":
-        return mermaid(kb, view, focus).encode()
+        return mermaid(kb, view, focus, case).encode()
     if fmt == "markdown":
         if view != "decisions" or focus is not None:
             raise VisualizeError("the text version (markdown) is written for the decision charts: "
                                  "use --view decisions without --focus")
-        return markdown_book(chart_book(kb)).encode()
+        return markdown_book(chart_book(kb), case, case_name).encode()
     if fmt in NEEDS_DOT and not dot_available():
         raise GraphvizMissing(fmt)
     graph = drawing(kb, view, focus, case)
@@ -101,11 +112,15 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
             charts = [(f"{k + 1}. {c.title}",
                        render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}",
                                             whole.next_chart(k), case), "svg").decode()
-                       + _text_version(chart_items(c.diagram, whole.next_chart(k))))
+                       + _text_version(c.diagram, whole.next_chart(k), case))
                       for k, c in enumerate(book)]
             overview = render(overview_graph(chart_book(kb)), "svg").decode()
             return html_page(kb, charts, "decision charts", overview).encode()
         svg = render(graph, "svg").decode()
+        if view == "decisions":  # one chart: its text version (and a case's path) under it
+            diagram = pathway_diagram(kb, focus) if focus is not None else chart_book(kb).charts[0].diagram
+            elsewhere = style.ELSEWHERE if focus is not None else style.NOWHERE
+            svg += _text_version(diagram, elsewhere, case)
         return html_page(kb, svg, _view_name(kb, view, focus)).encode()
     return render(graph, fmt, dpi)
 

@@ -37,6 +37,11 @@ blockquote { margin: 6px 0; padding: 4px 8px; border-left: 3px solid #2e7d32; ba
 .hint { color: #555; }
 .chart h2 { font-size: 16px; margin: 24px 0 4px; }
 .chart nav { font-size: 13px; }
+.patient { font-size: 14px; margin: 6px 0; padding: 6px 10px; border-left: 4px solid #000;
+           background: #f5f5f5; }
+.patient ol { margin: 4px 0 0; }
+li.on-path > strong.step { background: #000; color: #fff; padding: 0 4px; border-radius: 3px; }
+strong.reached { outline: 2px solid #000; padding: 0 3px; }
 @media print { main { display: block; height: auto; } .panel { max-width: none; border: 0; }
                .page, .panel { break-before: page; } .page { break-inside: avoid; }
                .page svg { max-height: 24cm; } h2 { break-after: avoid; } nav { break-inside: avoid; }

@@ -9,6 +9,9 @@ Node ids are generated here, never taken from the knowledge base.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import networkx as nx
 
 from guidekb.engine.format.knowledge import KnowledgeBase
@@ -20,6 +23,7 @@ from guidekb.visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, 
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.leaves import open_leaf_text
 from guidekb.visualize.overview import shown_stages, stage_charts
+from guidekb.visualize.patient import PatientPath, follow
 
 _CLASSES = [
     f"classDef question fill:{style.DECISION_FILL},stroke:{style.DECISION_LINE},color:#000",
@@ -30,6 +34,13 @@ _CLASSES = [
     f"classDef fact fill:{style.FACT_FILL},stroke:{style.FACT_LINE},color:#000",
     f"classDef derived fill:{style.DERIVED_FILL},stroke:{style.DERIVED_LINE},color:#000",
     f"classDef rule fill:{style.RULE_FILL},stroke:{style.RULE_LINE},color:#000",
+    # a patient's path (--case): the rest grey, the box it ends in heavy-bordered
+    f"classDef muted fill:{style.MUTED_FILL},stroke:{style.MUTED_LINE},color:{style.MUTED_TEXT}",
+    f"classDef action_muted fill:{style.MUTED_FILL},stroke:{style.MUTED_LINE},color:{style.MUTED_TEXT}",
+    f"classDef donot_muted fill:{style.MUTED_FILL},stroke:{style.MUTED_LINE},color:{style.MUTED_TEXT},"
+    f"stroke-width:{style.PROHIBITION_BORDER}px",
+    f"classDef nothing_muted fill:{style.MUTED_FILL},stroke:{style.MUTED_LINE},color:{style.MUTED_TEXT}",
+    "classDef reached stroke:#000000,stroke-width:4px",
 ]
 
 
@@ -47,43 +58,94 @@ def _outcome_text(kb: KnowledgeBase, outcome: Outcome) -> tuple[str, str]:
     return "<br/>".join(mermaid_lines(line, 40) for line in lines), css
 
 
-def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = "    ") -> list[str]:
+class Links:
+    """Counts the arrows of one Mermaid diagram: `linkStyle` names an arrow by its position
+    among all the diagram's arrows, so a patient's path is styled by these numbers."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.on_path: list[int] = []
+
+    def add(self, taken: bool) -> None:
+        if taken:
+            self.on_path.append(self.count)
+        self.count += 1
+
+    def styles(self) -> list[str]:
+        """The path's arrows heavy and black; a Mermaid renderer draws the rest as usual."""
+        if not self.on_path:
+            return []
+        return [f"    linkStyle {','.join(map(str, self.on_path))} stroke:#000000,stroke-width:4px"]
+
+
+def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = "    ",
+                   path: PatientPath | None = None, links: Links | None = None) -> list[str]:
     """One chart's nodes and arrows; an arrow into a leaf with nothing in it gets its own
-    leaf saying what to find out or where to look (guidekb.visualize.leaves)."""
+    leaf saying what to find out or where to look (guidekb.visualize.leaves). With a
+    patient's `path`, its arrows are numbered "1.", "2.", ... and heavy (counted in `links`),
+    the box it ends in is marked `reached` and everything off the path is `muted`."""
     kb = diagram.kb
+    links = links if links is not None else Links()
     lines: list[str] = []
+    marks: list[str] = []
+    on_path = path.nodes if path is not None else frozenset(diagram.nodes)
     for node_id in diagram.topological():
         node = diagram.nodes[node_id]
         name = f"{prefix}{node_id}"
         if isinstance(node, Decision):
             question = diagram.question(node)
-            lines.append(f'{indent}{name}{{"{mermaid_lines(question.text, 24)}"}}:::question')
+            css = "question" if node_id in on_path else "muted"
+            lines.append(f'{indent}{name}{{"{mermaid_lines(question.text, 24)}"}}:::{css}')
             for k, branch in enumerate(node.branches):
+                number = path.step_number(node_id, k) if path is not None else None
                 label = mermaid_text(edge_label(diagram, node, branch))
+                if number is not None:
+                    label = f"{number}. {label}"
                 child = diagram.nodes[branch.child]
                 target = f"{prefix}{branch.child}"
                 if isinstance(child, Outcome) and not child.recommended and not child.forbidden:
                     target = f"{name}_open{k}"
                     text = mermaid_lines(open_leaf_text(diagram, node, branch, elsewhere), 30)
-                    lines.append(f'{indent}{target}("{text}"):::nothing')
+                    css = "nothing" if path is None or number is not None else "muted"
+                    lines.append(f'{indent}{target}("{text}"):::{css}')
+                    if number is not None and path is not None and branch.child == path.leaf:
+                        marks.append(target)
+                elif path is not None and number is not None and branch.child == path.leaf:
+                    marks.append(target)
                 lines.append(f'{indent}{name} -->|"{label}"| {target}')
+                links.add(number is not None)
         elif node.recommended or node.forbidden or node_id == diagram.root:
             text, css = _outcome_text(kb, node)
-            opening, closing = ('["', '"]') if css == "donot" else ('("', '")')  # square: a prohibition
+            if node_id not in on_path:
+                css = f"{css}_muted"
+            square = css.startswith("donot")  # a prohibition is square
+            opening, closing = ('["', '"]') if square else ('("', '")')
             lines.append(f'{indent}{name}{opening}{text}{closing}:::{css}')
+            if path is not None and node_id == path.leaf and node_id == diagram.root:
+                marks.append(name)
+    lines += [f"{indent}class {target} reached" for target in dict.fromkeys(marks)]
     return lines
 
 
-def diagram_mermaid(diagram: Diagram) -> str:
+def _path(diagram: Diagram, case: Mapping[str, Any] | None) -> PatientPath | None:
+    return None if case is None else follow(diagram, case)
+
+
+def diagram_mermaid(diagram: Diagram, case: Mapping[str, Any] | None = None) -> str:
+    """One decision chart; with a `case`, its path numbered and heavy, the rest grey."""
     focus = diagram.focus
     view = "decision chart" if focus is None else "decision chart: " + style.codes_in_words(diagram.kb, focus)
-    return "\n".join([*_header(diagram.kb, view, "TD"), *_diagram_lines(diagram, "n", style.ELSEWHERE),
-                      *(f"    {c}" for c in _CLASSES)]) + "\n"
+    links = Links()
+    body = _diagram_lines(diagram, "n", style.ELSEWHERE, path=_path(diagram, case), links=links)
+    return "\n".join([*_header(diagram.kb, view, "TD"), *body, *(f"    {c}" for c in _CLASSES),
+                      *links.styles()]) + "\n"
 
 
-def book_mermaid(book: ChartBook) -> str:
+def book_mermaid(book: ChartBook, case: Mapping[str, Any] | None = None) -> str:
+    """Every chart of a book, stacked; with a `case`, its path through each chart."""
     if len(book.charts) == 1 and not book.charts[0].codes:
-        return diagram_mermaid(book.charts[0].diagram)
+        return diagram_mermaid(book.charts[0].diagram, case)
+    links = Links()
     lines = _header(book.kb, "decision charts", "TD")
     always = book.in_every_case
     if always.recommended or always.forbidden:
@@ -92,19 +154,27 @@ def book_mermaid(book: ChartBook) -> str:
     for k, chart in enumerate(book.charts):
         title = mermaid_text(f"{k + 1}. {chart.title}")
         lines.append(f'    subgraph chart{k}["{title}"]')
-        lines += _diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k), "        ")
+        lines += _diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k), "        ",
+                                _path(chart.diagram, case), links)
         lines.append("    end")
-    # one chart under the other (invisible links), not a strip of charts side by side
+    # one chart under the other (invisible links, counted after every arrow of the charts),
+    # not a strip of charts side by side
     lines += [f"    chart{k} ~~~ chart{k + 1}" for k in range(len(book.charts) - 1)]
     lines += [f"    {c}" for c in _CLASSES]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *links.styles()]) + "\n"
 
 
-def chart_blocks(book: ChartBook) -> list[str]:
+def chart_blocks(book: ChartBook, case: Mapping[str, Any] | None = None) -> list[str]:
     """Each chart of a book as its own top-down Mermaid diagram (the body of a ```mermaid
-    block in Markdown: one chart per block reads well in a wiki, one huge diagram does not)."""
-    return ["\n".join(["flowchart TD", *_diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k)),
-                       *(f"    {c}" for c in _CLASSES)]) for k, chart in enumerate(book.charts)]
+    block in Markdown: one chart per block reads well in a wiki, one huge diagram does not);
+    with a `case`, its path through each."""
+    blocks = []
+    for k, chart in enumerate(book.charts):
+        links = Links()
+        body = _diagram_lines(chart.diagram, f"c{k}_", book.next_chart(k), path=_path(chart.diagram, case),
+                              links=links)
+        blocks.append("\n".join(["flowchart TD", *body, *(f"    {c}" for c in _CLASSES), *links.styles()]))
+    return blocks
 
 
 def overview_mermaid(book: ChartBook) -> str:

@@ -85,7 +85,7 @@ def flowchart(
     if steps:
         _write_steps(knowledge, facts, focus, output, force)
         return
-    data = chart(knowledge, view, fmt, focus, dpi, facts)
+    data = chart(knowledge, view, fmt, focus, dpi, facts, None if case is None else case.name)
     if output is None:
         sys.stdout.write(data.decode())
         return
