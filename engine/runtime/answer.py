@@ -101,8 +101,12 @@ class Answer(_Frozen):
     @field_validator("case")
     @classmethod
     def _own_copy(cls, case: dict[str, Any]) -> dict[str, Any]:
+        return cls.own_copy(case)
+
+    @staticmethod
+    def own_copy(case: dict[str, Any]) -> dict[str, Any]:
         """The answer's own copy of the case, lists included, so nothing is shared with the
-        caller's mapping."""
+        caller's mapping (also used by answer assembly, which constructs without validating)."""
         return {name: list(value) if isinstance(value, list) else value for name, value in case.items()}
 
     def recommended_codes(self) -> list[str]:
@@ -113,3 +117,4 @@ class Answer(_Frozen):
 
     def derived_facts(self) -> list[str]:
         return [d.fact for d in self.derived]
+
