@@ -54,8 +54,10 @@ Possible = Callable[..., bool]  # some case satisfies these z3 constraints (doma
 class _Codes(Strict):
     """`code: x` or `codes: [x, y]`: one spelling for one code, a list for several."""
 
-    code: str | None = None
-    codes: list[str] | None = Field(None, min_length=1)
+    code: str | None = Field(None, description="one code (or write `codes` for several)",
+                             examples=["famciclovir"])
+    codes: list[str] | None = Field(None, min_length=1, description="several codes (or write "
+                                    "`code` for one)", examples=[["famciclovir", "acyclovir"]])
 
     @model_validator(mode="after")
     def _one_spelling(self) -> _Codes:
@@ -69,22 +71,27 @@ class _Codes(Strict):
 
 
 class CodesWhen(_Codes):
-    when: Condition
+    when: Condition = Field(description="the cases the invariant is about: a condition as in "
+                            "rules", examples=[{"fact": "resistance_confirmed", "equals": True}])
 
 
 class Requires(Strict):
-    code: str = Field(description="whenever this code is recommended...")
-    also: str = Field(description="...this code must be recommended too")
+    code: str = Field(description="whenever this code is recommended...", examples=["iv_foscarnet"])
+    also: str = Field(description="...this code must be recommended too",
+                      examples=["monitor_renal_function"])
 
 
 class NeverBoth(Strict):
-    codes: list[str] = Field(min_length=2, description="no two of these are recommended together")
+    codes: list[str] = Field(min_length=2, description="no two of these are recommended together",
+                             examples=[["iv_foscarnet", "oral_valacyclovir"]])
 
 
 class Monotone(Strict):
-    fact: str = Field(description="the case fact whose learning must not remove a prohibition")
+    fact: str = Field(description="the case fact whose learning must not remove a prohibition",
+                      examples=["immune_status"])
     codes: list[str] | None = Field(None, min_length=1,
-                                    description="only these prohibitions (default: all)")
+                                    description="only these prohibitions (default: all)",
+                                    examples=[["famciclovir"]])
 
 
 Flag = Literal[True]  # the spec of a kind that takes no parameters: `kind: true`

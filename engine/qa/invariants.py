@@ -59,16 +59,31 @@ STRUCTURAL_KINDS = tuple(name for name, kind in KIND_REGISTRY.items() if kind.st
 # `guidekb.engine.qa.invariant_kinds` (a test checks the two agree). No docstring: it would
 # become the description of the published JSON Schema.
 class Invariant(Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    rationale: str = Field(min_length=1, description="why this must hold, in clinical terms")
-    provenance: list[Provenance] = Field(default_factory=list)
-    never_recommend: CodesWhen | None = None
-    always_forbid: CodesWhen | None = None
-    requires: Requires | None = None
-    never_both: NeverBoth | None = None
-    monotone: Monotone | None = None
-    no_recommendation_forbidden: Literal[True] | None = None
-    recommendations_have_provenance: Literal[True] | None = None
+    id: str = Field(pattern=ID_PATTERN, description="unique id, shown when the invariant fails",
+                    examples=["no-famciclovir-when-resistant"])
+    rationale: str = Field(min_length=1, description="why this must hold, in clinical terms",
+                           examples=["Famciclovir shares acyclovir's resistance."])
+    provenance: list[Provenance] = Field(default_factory=list, description="the source passages "
+                                         "behind a clinical invariant (structural kinds need none)")
+    never_recommend: CodesWhen | None = Field(None, description="these codes are never "
+                                              "recommended when `when` holds",
+                                              examples=[{"code": "famciclovir", "when": {
+                                                  "fact": "resistance_confirmed", "equals": True}}])
+    always_forbid: CodesWhen | None = Field(None, description="these codes are always forbidden "
+                                            "when `when` holds",
+                                            examples=[{"codes": ["acyclovir"], "when": {
+                                                "fact": "resistance_confirmed", "equals": True}}])
+    requires: Requires | None = Field(None, description="whenever `code` is recommended, `also` "
+                                      "is too", examples=[{"code": "iv_foscarnet",
+                                                           "also": "monitor_renal_function"}])
+    never_both: NeverBoth | None = Field(None, description="no two of `codes` are recommended "
+                                         "together", examples=[{"codes": ["a", "b"]}])
+    monotone: Monotone | None = Field(None, description="learning `fact` never removes a "
+                                      "prohibition", examples=[{"fact": "immune_status"}])
+    no_recommendation_forbidden: Literal[True] | None = Field(
+        None, description="no code is both recommended and forbidden", examples=[True])
+    recommendations_have_provenance: Literal[True] | None = Field(
+        None, description="every recommendation carries a source quote", examples=[True])
 
     @model_validator(mode="after")
     def _one_kind(self) -> Invariant:
@@ -102,7 +117,10 @@ class Invariant(Strict):
 
 
 class InvariantsFile(Strict):
-    invariants: list[Invariant]
+    """Safety properties that must hold for every case (invariants.yaml)."""
+
+    invariants: list[Invariant] = Field(description="each invariant: an id, a rationale and "
+                                        "exactly one kind")
 
 
 # --- what an invariant talks about -------------------------------------------------------------

@@ -77,12 +77,17 @@ def _case_text(case: dict[str, Any]) -> str:
 
 
 class Acknowledgement(Strict):
-    finding: str = Field(pattern=r"^[a-z-]+:.+$", description="the id of the finding, kind:subject")
-    reason: str = Field(min_length=1, description="why this is not a problem")
+    finding: str = Field(pattern=r"^[a-z-]+:.+$", description="the id of the finding, kind:subject",
+                         examples=["never-fires:rule-id"])
+    reason: str = Field(min_length=1, description="why this is not a problem",
+                        examples=["Kept for documentation: the source states it."])
 
 
 class LintFile(Strict):
-    acknowledgements: list[Acknowledgement] = Field(default_factory=list)
+    """Lint findings the authors have reviewed and accept (lint.yaml)."""
+
+    acknowledgements: list[Acknowledgement] = Field(default_factory=list, description="each "
+                                                    "accepted finding with its reason")
 
 
 def load_acknowledgements(kb: KnowledgeBase) -> list[tuple[Acknowledgement, Location]]:

@@ -40,14 +40,19 @@ Status = Literal["encoded", "context", "missing"]
 class ContextNote(Strict):
     """One statement of a source that is background, not something a rule can act on."""
 
-    source: str = Field(description="id of the source document")
+    source: str = Field(description="id of the source document", examples=["cold-sores-next-step"])
     statement: str = Field(min_length=1, description="the statement's opening words (unique in "
-                           "the source; typographic dashes/quotes and whitespace may differ)")
-    reason: str = Field(min_length=1, description="one line: why it is not actionable")
+                           "the source; typographic dashes/quotes and whitespace may differ)",
+                           examples=["Resistance remains below 0.5% in"])
+    reason: str = Field(min_length=1, description="one line: why it is not actionable",
+                        examples=["Prevalence figure; no action of its own."])
 
 
 class ContextFile(Strict):
-    context: list[ContextNote] = Field(default_factory=list)
+    """Statements of the sources that are background, not actionable (context.yaml)."""
+
+    context: list[ContextNote] = Field(default_factory=list, description="each background "
+                                       "statement with the reason no rule encodes it")
 
 
 @dataclass(frozen=True)
