@@ -152,7 +152,7 @@ def files(folder_name: str) -> dict[str, str]:
         "rules/main.yaml": _header("rules", 1) + RULES,
         "scenarios/severe-reading.yaml": _header("scenario", 1) + SCENARIO,
         "invariants.yaml": _header("invariants", 0) + INVARIANTS,
-        "cases/example.yaml": CASE,
+        "cases/example.yaml": _header("case", 1) + CASE,
         SOURCE_FILE: SOURCE,
     }
 

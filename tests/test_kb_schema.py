@@ -237,3 +237,23 @@ def test_every_key_has_an_example(kind: str) -> None:
         missing = sorted({place for place, prop in declared_properties(schema)
                           if prop is not False and not holds_mappings(prop) and not prop.get("examples")})
         assert missing == [], missing
+
+
+def test_init_writes_the_skeletons_own_schemas_and_schema_refreshes_them(tmp_path: Path) -> None:
+    kb = tmp_path / "my-kb"
+    assert CliRunner().invoke(app, ["init", str(kb)]).exit_code == 0
+    own = kb_schemas(load_knowledge_base(kb))
+    for kind, schema in own.items():
+        assert json.loads((kb / "schema" / f"{kind}.schema.json").read_text(encoding="utf-8")) == schema
+    assert own["rules"]["$defs"]["Compare"]["properties"]["fact"]["enum"] == ["systolic_bp"]
+    case = kb / "cases" / "example.yaml"
+    assert case.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../schema/case.schema.json\n")
+    assert jsonschema.Draft202012Validator(own["case"]).is_valid(load_yaml(case)[0].data)
+    facts = kb / "facts.yaml"  # the author adds a fact; the schemas are written again
+    facts.write_text(facts.read_text(encoding="utf-8") + "  on_treatment:\n    type: boolean\n"
+                     "    description: On antihypertensive treatment.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["schema", "--kb", str(kb), "--out-dir", str(kb / "schema")])
+    assert result.exit_code == 0, result.output  # no --force: guidekb wrote them
+    rules = json.loads((kb / "schema" / "rules.schema.json").read_text(encoding="utf-8"))
+    assert rules["$defs"]["Compare"]["properties"]["fact"]["enum"] == ["systolic_bp", "on_treatment"]

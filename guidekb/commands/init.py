@@ -2,9 +2,12 @@
 
 Writes the skeleton of guidekb.scaffold (manifest, one source text, facts, outcomes, one rules
 file, one scenario, one invariant, one case, each commented to teach its format) and the JSON
-Schemas its files name in their `yaml-language-server` headers. Never overwrites anything: DIR
-must not exist or be an empty folder, and every file is created exclusively (a file appearing
-meanwhile stops the command instead of being replaced).
+Schemas its files name in their `yaml-language-server` headers: the skeleton's own (`guidekb
+schema --kb DIR`), so an editor completes its fact names, values, codes and section headings;
+written through guidekb.visualize.output_files, so `guidekb schema --kb DIR --out-dir
+DIR/schema` refreshes them later without --force. Never overwrites anything: DIR must not
+exist or be an empty folder, and every file is created exclusively (a file appearing meanwhile
+stops the command instead of being replaced).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from typing import Annotated
 import typer
 
 from guidekb.console import console, error, shown
-from guidekb.engine.schema import FILE_KINDS, schema_for
+from guidekb.engine.format.loading import load_knowledge_base
+from guidekb.engine.schema import kb_schemas
 from guidekb.exits import INVALID
 from guidekb.scaffold import SCHEMA_DIR, files
+from guidekb.visualize.output_files import OutputFolder
 
 
 def init(
@@ -35,12 +40,10 @@ def init(
         error(f"{shown(folder)} is not empty: guidekb init never overwrites; name a new or "
               "empty folder")
         raise typer.Exit(INVALID)
-    contents = dict(files(folder.resolve().name))
-    for kind in FILE_KINDS:
-        contents[f"{SCHEMA_DIR}/{kind}.schema.json"] = json.dumps(schema_for(kind), indent=2) + "\n"
     try:
-        for relative_path, text in contents.items():
+        for relative_path, text in files(folder.resolve().name).items():
             _create(folder / relative_path, text)
+        _write_schemas(folder)
     except OSError as exc:
         error(f"cannot write {shown(exc.filename or folder)}: {exc.strerror}; nothing was overwritten")
         raise typer.Exit(INVALID) from None
@@ -52,6 +55,17 @@ def init(
         console.print(f"  {shown(step)}", soft_wrap=True)
     console.print("then replace the example source text and the files written from it "
                   "(docs/authoring.md).", soft_wrap=True)
+
+
+def _write_schemas(folder: Path) -> None:
+    """The skeleton's own schemas (its names as enums) into DIR/schema, as a set guidekb owns."""
+    schemas = kb_schemas(load_knowledge_base(folder))
+    with OutputFolder(folder / SCHEMA_DIR) as out:
+        names = {f"{kind}.schema.json": schema for kind, schema in schemas.items()}
+        out.begin_set(names)
+        for name, schema in names.items():
+            out.write(name, (json.dumps(schema, indent=2) + "\n").encode())
+        out.end_set()
 
 
 def _create(path: Path, text: str) -> None:
