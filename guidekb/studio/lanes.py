@@ -14,6 +14,7 @@ and ignore Ctrl-C: the server stops them when it stops.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -58,17 +59,24 @@ class Lane:
             raise WorkerCrashed(f"the {self.name} worker process stopped during '{task}'") from exc
 
     def close(self) -> None:
-        """Stop the worker now, even in the middle of a task (a proof may run for seconds)."""
+        """Stop the worker now, even in the middle of a task (a proof may run for seconds).
+
+        Then wait for the executor's own thread and let its queues go: their semaphores are
+        registered with multiprocessing's resource tracker, which would otherwise warn about
+        "leaked semaphore objects" on the terminal when `guidekb` exits after Ctrl-C."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        processes = list(getattr(executor, "_processes", {}).values())
+        processes = list((getattr(executor, "_processes", None) or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.terminate()
         for process in processes:
-            process.join(timeout=2)
+            process.join(timeout=5)
+        executor.shutdown(wait=True)
+        del executor
+        gc.collect()
 
 
 __all__ = ["RECYCLE_AFTER", "Lane", "WorkerCrashed"]

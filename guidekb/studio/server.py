@@ -95,6 +95,18 @@ def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_b
         server.run(sockets=[sock])
     finally:
         sock.close()
+        _release_worker_queues()
+
+
+def _release_worker_queues() -> None:
+    """Run multiprocessing's exit-time finalizers now. `guidekb` ends an interrupted run with
+    `os._exit` (guidekb.cli), which skips them, and the semaphores of the worker queues would
+    then be reported by the resource tracker, on the terminal, as leaked."""
+    from multiprocessing import util
+
+    run_finalizers = getattr(util, "_run_finalizers", None)
+    if run_finalizers is not None:
+        run_finalizers(0)
 
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "StudioError", "bind", "page_url", "serve"]

@@ -152,13 +152,20 @@ class Studio:
     # --- watching and stopping ----------------------------------------------------------------
 
     async def watch(self) -> None:
-        """Recompute now and after every change of a file under the knowledge base."""
+        """Recompute now and after every change of a file under the knowledge base. Should the
+        watch itself end (the folder deleted and made again, as a checkout may do), it starts
+        again and recomputes: a page that silently stopped following the files would show
+        stale results as current."""
         from watchfiles import awatch
 
-        self.changed()
-        async for _ in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50, stop_event=self.stopping,
-                              raise_interrupt=False):
+        while not self.stopping.is_set():
             self.changed()
+            with contextlib.suppress(OSError, RuntimeError):
+                async for _ in awatch(self.root, debounce=WATCH_DEBOUNCE_MS, step=50,
+                                      stop_event=self.stopping):
+                    self.changed()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 1.0)
 
     def end_streams(self) -> None:
         """The server is stopping: end every event stream now (and stop watching)."""

@@ -36,11 +36,13 @@ _loaded: dict[str, Any] = {}  # {"key": (root, generation), "kb": KnowledgeBase}
 
 def start_worker() -> None:
     """Initialiser of a worker process: Ctrl-C in the terminal reaches the whole process group,
-    but only the server decides to stop (it ends the workers itself), so no worker prints a
-    traceback; durable_rules' log of exceptions in actions stays off the terminal."""
+    but only the server decides to stop (it ends the workers itself), so the worker leaves the
+    group and ignores SIGINT, and no worker (or `dot` it runs) prints anything on Ctrl-C;
+    durable_rules' log of exceptions in actions stays off the terminal."""
     import logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setpgrp()  # out of the terminal's process group: Ctrl-C reaches neither it nor `dot`
     log = logging.getLogger("durable")
     log.addHandler(logging.NullHandler())
     log.propagate = False
