@@ -16,7 +16,7 @@ GOLDEN = [
         'rules/main.yaml',
         '    title: Foscarnet\n',
         '    title: Foscarnet: [broken\n',
-        ['rules/main.yaml:36:21: YAML syntax error: mapping values are not allowed here\n    check indentation, colons and quotes around this point'],
+        ['rules/main.yaml:36:21: YAML syntax error: a \':\' where no key can start\n    if the value holds \': \', put it in quotes (title: "Dose: 400 mg"); if this is a key, indent it like the keys of its mapping (and give the line above its \':\')'],
         id='yaml_syntax',
     ),
     pytest.param(

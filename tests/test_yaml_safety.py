@@ -486,8 +486,8 @@ def test_syntax_errors_read_the_same_with_and_without_libyaml(monkeypatch: pytes
         monkeypatch.setattr(yamlcompose, "LIBYAML", None)
     _, problems = parse_yaml("a: [1, 2\nb: 3\n", "x.yaml")
     assert [p.render() for p in problems] == [
-        "x.yaml:2:2: YAML syntax error: expected ',' or ']', but got ':'\n"
-        "    while parsing a flow sequence (line 1)"]
+        "x.yaml:2:2: YAML syntax error: the [...] list opened at line 1 is not closed\n"
+        "    close it with ']'; separate its items with commas"]
 
 
 @pytest.mark.parametrize("root", ["a/" * 3000, "x" * 300])

@@ -45,8 +45,8 @@ class Reference(Strict):
                               examples=["Treatment for Recurrent Genital Herpes"])
     kind: str | None = Field(None, description="what sort of work it is", examples=["Guideline"])
     publisher: str | None = Field(None, description="who published the cited work", examples=["CDC"])
-    year: int | None = Field(None, description="year of publication", examples=[2021])
-    listed: bool = Field(
+    year: StrictInt | None = Field(None, description="year of publication", examples=[2021])
+    listed: StrictBool = Field(
         True,
         description="false when the article cites this number but its published reference "
         "list has no entry for it; the number is then valid but flagged",
@@ -152,12 +152,12 @@ class FactSpec(Strict):
                              "and answers", examples=["Immune status of the patient."])
     values: list[str] | None = Field(None, description="domain of enum and enum_list facts",
                                      examples=[["immunocompetent", "immunocompromised"]])
-    min: int | None = Field(None, description="smallest value of an integer fact", examples=[0])
-    max: int | None = Field(None, description="largest value of an integer fact", examples=[365])
+    min: StrictInt | None = Field(None, description="smallest value of an integer fact", examples=[0])
+    max: StrictInt | None = Field(None, description="largest value of an integer fact", examples=[365])
     unit: str | None = Field(None, description="unit of an integer fact", examples=["days"])
     question: str | None = Field(None, description="how the flowchart asks for this fact",
                                  examples=["Is the patient immunocompromised?"])
-    derived: bool = Field(False, description="set by rules, never by a case (a conclusion, "
+    derived: StrictBool = Field(False, description="set by rules, never by a case (a conclusion, "
                           "always boolean)", examples=[True])
 
     @model_validator(mode="after")
@@ -368,7 +368,7 @@ class Provenance(Strict):
     quote: str = Field(min_length=1, description="verbatim text of the source (whitespace and "
                        "typographic quotes/dashes may differ)",
                        examples=["Monitor renal function at initiation"])
-    refs: list[int] = Field(default_factory=list, description="the article's own reference numbers",
+    refs: list[StrictInt] = Field(default_factory=list, description="the article's own reference numbers",
                             examples=[[1, 2]])
 
 

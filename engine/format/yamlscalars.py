@@ -53,7 +53,7 @@ _NUMBER_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"[-+]?[0-9][0-9_]*", "digit separators: YAML 1.1 reads 1_0 as 10, YAML 1.2 as text"),
         (r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*|[0-9]+)(?:[eE][-+]?[0-9]+)?"
          r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
-         "not a whole number: the values guidekb reads are whole numbers"),
+         "not a whole number (guidekb has no fractions)"),
     )
 )
 
@@ -126,8 +126,7 @@ def ambiguous_number(text: str) -> tuple[str, str]:
                 f"or {quote}")
     kind = next(hint for pattern, hint in _NUMBER_KINDS if pattern.fullmatch(text))
     return (f"number '{written}' is not a plain decimal whole number",
-            f"{kind}; guidekb reads whole numbers written in decimal digits only (like 14): "
-            f"write it that way, or {quote}")
+            f"{kind}; write a whole number in decimal digits (like 14), or {quote}")
 
 
 def shown(text: str) -> str:

@@ -22,6 +22,7 @@ tests/test_fuzz.py test them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,21 +194,106 @@ def parse_yaml(text: str, name: str, limits: Limits = KB_LIMITS) -> tuple[YamlDo
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        detail = exc.problem or "invalid YAML"
-        hint = f"{exc.context} (line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
-        if "'\\t'" in detail:  # the parser's words for a tab where YAML allows none
-            detail = "a tab character, which YAML does not allow here"
-            hint = "indent with spaces, not tabs (set your editor to insert spaces in YAML files)"
-        return doc, [Problem(name, line, col, f"YAML syntax error: {detail}",
-                             hint or "check indentation, colons and quotes around this point",
-                             code=YAML_SYNTAX)]
-    except yaml.YAMLError as exc:
-        return doc, [Problem(name, 1, 1, f"YAML error: {exc}", code=YAML_SYNTAX)]
+        opened = exc.context_mark.line + 1 if exc.context_mark else None
+        detail, hint = syntax_words(exc.problem or "", exc.context or "", opened)
+        return doc, [Problem(name, line, col, f"YAML syntax error: {detail}", hint, code=YAML_SYNTAX)]
+    except yaml.YAMLError:
+        return doc, [Problem(name, 1, 1, "YAML syntax error: the file could not be read as YAML",
+                             "check indentation, colons and quotes", code=YAML_SYNTAX)]
     if node is None:
         return doc, []
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
     return doc, builder.problems
+
+
+# --- the parser's words, said in the author's ----------------------------------------------------
+
+# What PyYAML calls the construct it was reading ("while parsing a block mapping"), as an
+# author would name it, to say where the trouble began.
+_OPENED: tuple[tuple[str, str], ...] = (
+    ("flow sequence", "the [...] list"), ("flow mapping", "the {...} mapping"),
+    ("block collection", "the list"), ("block mapping", "the mapping"),
+    ("quoted scalar", "the quoted text"), ("simple key", "the key"), ("node", "the value"),
+)
+# What PyYAML found, in words: '<block mapping start>' is a key, '<scalar>' a value, ...
+_FOUND: dict[str, str] = {
+    "?": "a key", "<block mapping start>": "a key", "<block sequence start>": "a list item",
+    "-": "a list item", "<block entry>": "a list item", "<scalar>": "more text",
+    "<stream end>": "the end of the file", "]": "a ']'", "}": "a '}'", ",": "a ','",
+}
+_EXPECTED_BLOCK_END = re.compile(r"expected <block end>, but found '(.*)'")
+_UNCLOSED_FLOW = re.compile(r"expected ',' or '([\]}])', but got '(.*)'")
+_NODE_CONTENT = re.compile(r"expected the node content, but found '(.*)'")
+_CANNOT_START = re.compile(r"found character '(.*)' that cannot start any token")
+_UNKNOWN_ESCAPE = re.compile(r"found unknown escape character '?([^']*)'?")
+_UNDEFINED_ALIAS = re.compile(r"found undefined alias '(.*)'")
+
+
+def syntax_words(problem: str, context: str, opened: int | None) -> tuple[str, str]:
+    """(what is wrong, how to fix it) for a YAML syntax error, in the words of someone
+    writing the file rather than of the parser ("expected <block end>, but found '<block
+    mapping start>' while parsing a block mapping" is a key that does not line up)."""
+    what = next((words for key, words in _OPENED if key in context), "")
+    where = f"{what} that starts at line {opened}" if what and opened else "the lines above"
+    if "'\\t'" in problem or "tab character" in problem:  # a tab where YAML allows none
+        return ("a tab character, which YAML does not allow here",
+                "indent with spaces, not tabs (set your editor to insert spaces in YAML files)")
+    if problem == "mapping values are not allowed here":
+        return ("a ':' where no key can start",
+                "if the value holds ': ', put it in quotes (title: \"Dose: 400 mg\"); if this is "
+                "a key, indent it like the keys of its mapping (and give the line above its ':')")
+    if found := _EXPECTED_BLOCK_END.fullmatch(problem):
+        thing = _FOUND.get(found.group(1), f"'{found.group(1)}'")
+        if found.group(1) == "<scalar>":
+            return ("more text after a quoted value",
+                    "a quoted value ends at its closing quote: put the whole value in quotes; inside "
+                    "single quotes write a quote twice ('it''s')")
+        if found.group(1) in ("]", "}"):
+            return f"{thing} with no opening bracket", "remove it, or open the list or mapping it closes"
+        return (f"{thing} that does not line up with {where}",
+                "the keys of one mapping start in the same column, and the '- ' of one list too")
+    if found := _UNCLOSED_FLOW.fullmatch(problem):
+        bracket = found.group(1)
+        kind, opening = ("list", "[") if bracket == "]" else ("mapping", "{")
+        line = f" at line {opened}" if opened else ""
+        return (f"the {opening}...{bracket} {kind} opened{line} is not closed",
+                f"close it with '{bracket}'; separate its items with commas")
+    if problem == "found unexpected end of stream" and "quoted" in context:
+        return (f"the quoted text that starts at line {opened} is never closed" if opened
+                else "a quoted text is never closed", "add the closing quote")
+    if found := _NODE_CONTENT.fullmatch(problem):
+        thing = _FOUND.get(found.group(1), f"'{found.group(1)}'")
+        return f"a value was expected here, not {thing}", "write the value, or remove the key"
+    if found := _CANNOT_START.fullmatch(problem):
+        char = found.group(1)
+        return (f"a value cannot start with '{char}' unquoted",
+                f"put the value in quotes: \"{char}...\"")
+    if found := _UNKNOWN_ESCAPE.fullmatch(problem):
+        return (f"unknown escape '\\{found.group(1)}' in double-quoted text",
+                "write \\\\ for a backslash, or use single quotes, where a backslash is plain text")
+    if problem == "could not find expected ':'":
+        return ("a line with no ':' where a key was expected",
+                "write 'key: value'; a value that goes on over several lines goes in quotes or "
+                "after '>-'")
+    if found := _UNDEFINED_ALIAS.fullmatch(problem):
+        return (f"'*{found.group(1)}' refers to an anchor '&{found.group(1)}' defined nowhere above",
+                "write the value out in full")
+    if "another document" in problem:
+        return ("a second document ('---') in the file",
+                "a guidekb file holds one document: remove the '---' line, or move what follows "
+                "it to a file of its own")
+    if "<document start>" in problem:
+        return ("the first line is indented and the next ones are not",
+                "start the top-level keys in the first column")
+    if problem == "did not find expected key":
+        return (f"a line that does not continue {where}", "check its indentation and its 'key: value'")
+    if problem == "did not find expected '-' indicator":
+        return (f"a line that does not continue {where}",
+                "every item of a list starts with '- ' in the same column")
+    said = problem or "the file could not be read as YAML"
+    return said, f"check indentation, colons and quotes around this point (in {where})" if what \
+        else "check indentation, colons and quotes around this point"
 
 
 def _refusal(name: str, refused: TextRefused) -> Problem:
