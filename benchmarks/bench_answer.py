@@ -7,9 +7,11 @@ triggers, the same encoded case) registered again with actions that only assert 
 conclusions (so chains still fire), then `assert_fact` + `delete_state`, no answer built.
 
 The synthetic rows run in a child process with a time limit: durable_rules 2.0.28 fails on
-large rulesets (error 303, ERR_MAX_STACK_SIZE, once more than 64 alpha nodes match one fact,
-and heap corruption that kills the process at a few hundred rules, measured here), and a
-benchmark must report that, not die of it.
+large rulesets, measured here on the synthetic knowledge base at growing scale: from about 200
+rules, error 303 (ERR_MAX_STACK_SIZE: its alpha-network walk for one asserted fact keeps at
+most 64 pending nodes, events.c MAX_STACK_SIZE, and our one case fact matches more); from about
+400, heap corruption that kills the process ("free(): invalid pointer"); from about 1,000,
+`create_ruleset` never returns. A benchmark must report that, not die of it.
 """
 
 from __future__ import annotations
@@ -152,6 +154,23 @@ def _yaml_parse_seconds(scale: float) -> float:
         return time.perf_counter() - start
 
 
+def _why_failed(figures: dict[str, Any], status: int, crashed: list[str], timeout: float = 60) -> str:
+    """What durable_rules 2.0.28 did, in words (measured here; limits named from reading
+    jruizgit/rules src/rules/events.c and rules.h)."""
+    last = crashed[0] if crashed else ""
+    if "compile" not in figures and "load_verify" in figures:
+        return (f"durable_rules create_ruleset did not return within {timeout:.0f} s "
+                "(measured: 600 rules register in 0.1 s, 1,000 never return)")
+    if last.startswith("no result within"):
+        return f"durable_rules did not finish firing the cases ({last})"
+    if "error code: 303" in last:
+        return ("durable_rules error 303 ERR_MAX_STACK_SIZE: more than 64 alpha nodes pending "
+                "for the one case fact (events.c MAX_STACK_SIZE 64)")
+    if status < 0 or "free()" in last or "corrupted" in last:
+        return f"durable_rules corrupted its heap and killed the process ({last or f'signal {-status}'})"
+    return f"durable_rules failed: {last or status}"
+
+
 def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float = 60) -> list[Row]:
     rows: list[Row] = []
     for which in (scale, small_scale):
@@ -165,7 +184,7 @@ def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float
             status, crashed = -1, [f"no result within {timeout:.0f} s"]
         lines = [line for line in output.splitlines() if line.startswith("{")]
         figures: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-        failure = "" if status == 0 else f"durable_rules failed: {crashed[0] if crashed else status}"
+        failure = "" if status == 0 else _why_failed(figures, status, crashed)
         rules = figures.get("rules", "?")
         if which == scale:
             load_row = Row(f"load + verify + compile, synthetic KB ({rules} rules)", "s",

@@ -6,7 +6,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,22 @@ def interleaved_medians(variants: dict[str, Callable[[Any], object]], cases: Seq
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
-def wall_seconds(command: Sequence[str], cwd: Path = ROOT) -> float:
+def wall_seconds(command: Sequence[str], cwd: Path = ROOT, env: Mapping[str, str] | None = None) -> float:
     """Wall time of one run of a command (its output discarded); raises if it fails."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   env=None if env is None else dict(env))
     return time.perf_counter() - start
 
 
-def interleaved_wall(commands: dict[str, Sequence[str]], repeats: int) -> dict[str, float]:
+def interleaved_wall(commands: dict[str, Sequence[str]], repeats: int,
+                     envs: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, float]:
+    """Median wall time of each command, runs interleaved; `envs` gives a command its own
+    environment (by name)."""
     runs: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeats):
         for name, command in commands.items():
-            runs[name].append(wall_seconds(command))
+            runs[name].append(wall_seconds(command, env=(envs or {}).get(name)))
     return {name: statistics.median(values) for name, values in runs.items()}
 
 

@@ -11,7 +11,8 @@ status:
   load, options contradict each other, or a worker died;
 * 141 (as for `yes | head`) when the reader of stdout went away before the end.
 
-Results go to stdout, or to `--output FILE`. `--summary` prints the population report on
+Results go to stdout, or to `--output FILE`, written as every file guidekb writes (atomically,
+never over a file guidekb did not write unless `--force`). `--summary` prints the population report on
 stdout instead of the answers, or after writing them to `--output`. A progress bar is drawn
 on stderr only when stderr is a terminal: piped, a successful run writes nothing but its
 output. With `--scheduler` (tcp://host:8786, or `local` for a cluster of worker processes on
@@ -23,7 +24,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
@@ -66,6 +67,8 @@ SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="With --batch: run on Dask, at this scheduler address (tcp://host:8786) or "
     "'local' (a cluster of --jobs worker processes here). Input may be a file, a glob or a folder "
     f"of parts, local or any fsspec URL. Needs {CLUSTER_INSTALL}.")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="With --batch -o FILE: overwrite FILE even if guidekb did not write it.")]
 BlocksizeOption = Annotated[int | None, typer.Option(
     "--blocksize", min=1, help="With --scheduler: bytes of input per task (files are cut at line ends).")]
 
@@ -81,7 +84,7 @@ def fail(message: str, hint: str = "") -> int:
 def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | None = None, jobs: int = 1,
                       output: str | None = None, summary: bool = False,
                       fmt: SummaryFormat = SummaryFormat.text, scheduler: str | None = None,
-                      blocksize: int | None = None, use_cache: bool = True) -> int:
+                      blocksize: int | None = None, use_cache: bool = True, force: bool = False) -> int:
     """`guidekb run --batch`; returns the exit status. `cases` are the case files also given on
     the command line, which --batch excludes."""
     from guidekb.options import load
@@ -98,7 +101,8 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
     if scheduler is not None:
         totals = _run_on_dask(source, kb, scheduler, jobs, output, blocksize)
     else:
-        totals = _run_here(source, kb, jobs, output, write_answers=output is not None or not summary)
+        totals = _run_here(source, kb, jobs, output, write_answers=output is not None or not summary,
+                           force=force)
     if isinstance(totals, int):
         return totals
     if summary:
@@ -112,7 +116,7 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
 
 
 def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
-              write_answers: bool) -> PopulationSummary | int:
+              write_answers: bool, force: bool = False) -> PopulationSummary | int:
     from guidekb.engine.runtime.batch import (
         BatchAborted,
         PopulationSummary,
@@ -122,27 +126,41 @@ def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
     )
 
     totals = PopulationSummary.for_kb(kb)
-    with ExitStack() as stack:
-        stream: IO[bytes] = sys.stdin.buffer if source == "-" else stack.enter_context(open(source, "rb"))
-        size = None if source == "-" else Path(source).stat().st_size
-        out: IO[bytes] | None = None
-        if write_answers:
-            out = sys.stdout.buffer if output is None else stack.enter_context(open(output, "wb"))
-        bar = stack.enter_context(_Bar(size))
-        results = bar.counting(summarize(run_batch(bar.reading(stream), kb, jobs=jobs), totals))
-        try:
-            if out is None:
-                for _ in results:
-                    pass
-            else:
-                write_results(results, out)
-                out.flush()
-        except BatchAborted as exc:
-            return fail(str(exc))
-        except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` does
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return BROKEN_PIPE
+    try:
+        with ExitStack() as stack:
+            stream: IO[bytes] = sys.stdin.buffer if source == "-" else stack.enter_context(open(source, "rb"))
+            size = None if source == "-" else Path(source).stat().st_size
+            out: IO[bytes] | None = None
+            if write_answers and output is not None:
+                out = stack.enter_context(_output_file(output, force))
+            elif write_answers:
+                out = sys.stdout.buffer
+            bar = stack.enter_context(_Bar(size))
+            results = bar.counting(summarize(run_batch(bar.reading(stream), kb, jobs=jobs), totals))
+            try:
+                if out is None:
+                    for _ in results:
+                        pass
+                else:
+                    write_results(results, out)
+                    out.flush()
+            except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` does
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return BROKEN_PIPE
+    except BatchAborted as exc:  # raised through the output file, which is then discarded
+        return fail(str(exc))
     return totals
+
+
+def _output_file(output: str, force: bool) -> AbstractContextManager[IO[bytes]]:
+    """`--output FILE` as every file guidekb writes (guidekb.visualize.output_files): written
+    to a temporary file and renamed over FILE only when the whole batch is written, so a
+    failed or interrupted run leaves any previous FILE as it was; never over a file guidekb
+    did not write unless --force; never through a symbolic link. Imported here, not at the
+    top: the module's package draws charts, which a run without -o does not need."""
+    from guidekb.visualize.output_files import open_output
+
+    return open_output(Path(output), force=force)
 
 
 def _run_on_dask(source: str, kb: KnowledgeBase, scheduler: str, jobs: int, output: str | None,

@@ -243,6 +243,27 @@ def test_cli_piped_success_writes_nothing_but_the_output(hsv_kb: KnowledgeBase, 
     assert [json.loads(line)["line"] for line in out.read_bytes().splitlines()] == list(range(1, 9))
 
 
+
+def test_cli_output_file_is_never_a_users_file_and_is_written_whole(hsv_kb: KnowledgeBase,
+                                                                    tmp_path: Path) -> None:
+    """-o FILE goes through guidekb.visualize.output_files: a file guidekb did not write is
+    refused (exit 2, untouched) unless --force; a file it wrote is replaced; no temporary
+    file is left."""
+    source = tmp_path / "cases.ndjson"
+    source.write_bytes(b"".join(ndjson(hsv_cases(hsv_kb)[:3])))
+    out = tmp_path / "answers.ndjson"
+    out.write_bytes(b"the user's own notes\n")
+    refused = guidekb("run", "--batch", str(source), "--kb", str(HSV_KB), "-o", str(out))
+    assert refused.returncode == 2 and b"--force" in refused.stderr
+    assert out.read_bytes() == b"the user's own notes\n"
+    forced = guidekb("run", "--batch", str(source), "--kb", str(HSV_KB), "-o", str(out), "--force")
+    assert forced.returncode == 0
+    first = out.read_bytes()
+    assert [json.loads(line)["line"] for line in first.splitlines()] == [1, 2, 3]
+    again = guidekb("run", "--batch", str(source), "--kb", str(HSV_KB), "-o", str(out))  # ours now
+    assert again.returncode == 0 and out.read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") and "tmp" in p.name) == []
+
 def test_cli_summary_as_json_and_text(mixed: tuple[list[bytes], list[dict[str, Any]]],
                                       single: list[LineResult], hsv_kb: KnowledgeBase) -> None:
     expected = PopulationSummary.for_kb(hsv_kb)

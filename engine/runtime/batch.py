@@ -38,7 +38,7 @@ import itertools
 import json
 import multiprocessing
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -316,7 +316,7 @@ def number_lines(lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, 
 
 
 def run_batch(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1, first_line: int = 1,
-              chunk_lines: int = CHUNK_LINES, window: int | None = None) -> Iterator[LineResult]:
+              chunk_lines: int = CHUNK_LINES, window: int | None = None) -> Generator[LineResult, None, None]:
     """Evaluate every line, yielding results in input order as soon as they are ready.
 
     `lines` is consumed lazily: at most `window` chunks of `chunk_lines` lines (default

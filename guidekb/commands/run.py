@@ -12,6 +12,7 @@ import typer
 from guidekb.batch_cli import (
     BatchOption,
     BlocksizeOption,
+    ForceOption,
     FormatOption,
     JobsOption,
     OutputOption,
@@ -44,6 +45,7 @@ def run(
     summary: SummaryOption = False,
     scheduler: SchedulerOption = None,
     blocksize: BlocksizeOption = None,
+    force: ForceOption = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Load and verify the knowledge base from its files even if this "
         "content was verified before (also GUIDEKB_NO_CACHE=1).")] = False,
@@ -59,7 +61,7 @@ def run(
     if batch is not None or not cases:  # guidekb/batch_cli.py: population runs
         raise typer.Exit(run_batch_command(batch, kb, cases=cases, jobs=jobs, output=output, summary=summary,
                                            fmt=fmt, scheduler=scheduler, blocksize=blocksize,
-                                           use_cache=not no_cache))
+                                           use_cache=not no_cache, force=force))
     if sum(1 for path in cases if str(path) == STDIN) > 1:
         raise typer.BadParameter("- (stdin) can be given once", param_hint="CASES")
     knowledge = load(kb, use_cache=not no_cache)
