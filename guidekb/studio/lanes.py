@@ -14,8 +14,11 @@ and ignore Ctrl-C: the server stops them when it stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import multiprocessing
+import signal
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -23,6 +26,19 @@ from typing import Any
 from guidekb.studio import work
 
 RECYCLE_AFTER = 40  # generations a worker process serves before it is replaced
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Block SIGINT in this thread while the pool may start a worker: the new process inherits
+    the blocked signal, so a Ctrl-C while it is still importing guidekb (before its
+    initialiser ignores SIGINT and leaves the terminal's process group) cannot print a
+    traceback from it. A Ctrl-C meanwhile is delivered to the server when unblocked."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class WorkerCrashed(Exception):
@@ -52,7 +68,9 @@ class Lane:
         loop = asyncio.get_running_loop()
         pool = self._pool(generation)
         try:
-            return await loop.run_in_executor(pool, work.run_safely, task, root, generation, *args)
+            with _interrupts_held():  # a worker started here begins with Ctrl-C blocked
+                pending = loop.run_in_executor(pool, work.run_safely, task, root, generation, *args)
+            return await pending
         except BrokenProcessPool as exc:
             if self._executor is pool:
                 self.close()

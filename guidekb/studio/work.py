@@ -42,6 +42,7 @@ def start_worker() -> None:
     import logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the server at start
     os.setpgrp()  # out of the terminal's process group: Ctrl-C reaches neither it nor `dot`
     log = logging.getLogger("durable")
     log.addHandler(logging.NullHandler())

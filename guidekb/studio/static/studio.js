@@ -22,6 +22,15 @@
     return node;
   }
 
+  // Replace a node's children, skipping null/false (replaceChildren would print "null").
+  function fill(node, ...children) {
+    node.replaceChildren();
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child);
+    }
+  }
+
   // A location: the text file:line:col, a link that opens it in VS Code
   // (vscode://file/ABSOLUTE:LINE:COL), and a button copying ABSOLUTE:LINE:COL.
   function location(file, abs, line, column) {
@@ -75,12 +84,12 @@
     if (!data) return;
     if (data.ok) {
       const c = data.counts;
-      body.replaceChildren(el("p", { class: "pass" },
+      fill(body, el("p", { class: "pass" },
         `ok: ${c.rules} rules, ${c.facts} facts, ${c.codes} codes, ${c.invariants} invariants, ` +
         `${c.scenarios} scenarios, ${c.cases} cases, ${c.quotes} source quotes verified in ${c.sources} sources`));
       return;
     }
-    body.replaceChildren(el("ul", { class: "items", id: "problems" }, data.problems.map((p) =>
+    fill(body, el("ul", { class: "items", id: "problems" }, data.problems.map((p) =>
       el("li", { class: "problem", "data-code": p.code, "data-file": p.file, "data-line": p.line },
         location(p.file, p.abs, p.line, p.column), el("span", { class: "code" }, p.code),
         el("span", { class: "message" }, p.message),
@@ -95,14 +104,14 @@
       `${results.length - failed.length} passed, ${failed.length} failed`, failed.length > 0 || !results.length);
     if (!data) return;
     if (!results.length) {
-      body.replaceChildren(el("p", { class: "fail" }, "No scenarios: write one in scenarios/ (or save one from the playground)."));
+      fill(body, el("p", { class: "fail" }, "No scenarios: write one in scenarios/ (or save one from the playground)."));
       return;
     }
     const item = (r) => el("li", { class: "scenario", "data-name": r.name, "data-passed": r.passed },
       el("span", { class: r.passed ? "pass" : "fail" }, r.passed ? "PASS " : "FAIL "),
       el("span", { class: "loc" }, r.name), " ", location(r.file, r.abs, 1, 1),
       r.passed ? null : el("pre", { class: "diff" }, r.diff.join("\n")));
-    body.replaceChildren(
+    fill(body,
       el("ul", { class: "items" }, failed.map(item)),
       el("details", {}, el("summary", {}, `${results.length - failed.length} passing`),
         el("ul", { class: "items" }, results.filter((r) => r.passed).map(item))));
@@ -121,8 +130,13 @@
       el("td", { class: i.status === "proved" ? "pass" : "fail" }, PROOF_LABEL[i.status] || i.status),
       el("td", {}, el("span", { class: "loc" }, i.id), el("div", { class: "hint-text" }, `${i.kind} · ${i.method}`),
         i.counterexample ? el("div", {}, i.problem || "", el("pre", {}, i.counterexample)) : null)));
-    body.replaceChildren(
-      invariants.length ? el("table", {}, el("tbody", {}, rows)) : el("p", {}, "No invariants.yaml: nothing to prove."),
+    const proved = rows.filter((row) => row.dataset.status === "proved");
+    const open = rows.filter((row) => row.dataset.status !== "proved");
+    fill(body,
+      invariants.length ? null : el("p", {}, "No invariants.yaml: nothing to prove."),
+      open.length ? el("table", {}, el("tbody", {}, open)) : null,
+      proved.length ? el("details", {}, el("summary", {}, `${proved.length} proved`),
+        el("table", {}, el("tbody", {}, proved))) : null,
       data.cross_checked ? el("p", { class: data.disagreements ? "fail" : "note" },
         `Encoding cross-checked against the engine on ${data.cross_checked} random cases: ` +
         (data.disagreements ? `${data.disagreements} disagreements (no proof stands)` : "agrees") +
@@ -139,7 +153,7 @@
       location(f.file, f.abs, f.line, f.column), el("span", { class: "code" }, f.kind),
       el("span", {}, f.message), f.hint ? el("div", { class: "hint-text" }, f.hint) : null,
       f.acknowledged ? el("div", { class: "hint-text" }, "acknowledged: " + f.acknowledged) : null);
-    body.replaceChildren(
+    fill(body,
       open.length ? el("ul", { class: "items" }, open.map(item)) : el("p", { class: "pass" }, "no open findings"),
       acknowledged.length ? el("details", {}, el("summary", {}, `${acknowledged.length} acknowledged in lint.yaml`),
         el("ul", { class: "items" }, acknowledged.map(item))) : null);
@@ -151,7 +165,7 @@
       data ? `${data.counts.missing} missing` : "", data && data.counts.missing > 0);
     if (!data) return;
     const c = data.counts;
-    body.replaceChildren(
+    fill(body,
       el("p", {}, `${data.total} statements: ${c.encoded} encoded, ${c.context} context, ${c.missing} missing`),
       data.missing.length ? el("ul", { class: "items" }, data.missing.map((s) => el("li", {},
         el("span", { class: "code" }, `${s.source}:${s.line} · ${s.section}`), el("div", {}, s.text)))) : null);
@@ -159,17 +173,17 @@
 
   function renderCharts(panel) {
     const data = panel.data;
-    const body = panelFrame("charts", panel, data && data.available ? `${data.charts.length} charts` : "not drawn",
+    const body = panelFrame("charts", panel, data && data.available ? `overview and ${data.charts.length - 1} stage charts` : "not drawn",
       data && !data.available);
     if (!data) return;
     if (!data.available) {
-      body.replaceChildren(el("p", { class: "fail", id: "charts-unavailable" }, data.message));
+      fill(body, el("p", { class: "fail", id: "charts-unavailable" }, data.message));
       return;
     }
     const figure = (chart) => el("figure", {}, el("figcaption", {}, chart.title),
       el("img", { src: chart.url, alt: chart.title, loading: "lazy" }));
     const [overview, ...stages] = data.charts;
-    body.replaceChildren(figure(overview), stages.map((chart) =>
+    fill(body, figure(overview), stages.map((chart) =>
       el("details", {}, el("summary", {}, chart.title), figure(chart))));
   }
 
@@ -333,7 +347,7 @@
     const answer = byId("answer");
     answer.dataset.state = "error";
     answer.classList.remove("stale");
-    answer.replaceChildren(el("p", { class: "error", id: "answer-error" }, message));
+    fill(answer, el("p", { class: "error", id: "answer-error" }, message));
   }
 
   function quotes(provenance) {
@@ -367,7 +381,7 @@
     box.dataset.state = "answer";
     box.classList.remove("stale");
     const known = Object.entries(answer.case).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
-    box.replaceChildren(
+    fill(box,
       el("p", { class: "hint-text" }, "case: " + (known || "every fact unknown")),
       el("h3", {}, `Recommended (${answer.recommendations.length})`),
       answer.recommendations.length ? el("ul", { class: "items", id: "answer-recommended" },
