@@ -22,6 +22,7 @@ this machine) the batch runs on Dask and `--output` is a folder of parts (see do
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
@@ -157,7 +158,16 @@ def _output_file(output: str, force: bool) -> AbstractContextManager[IO[bytes]]:
     to a temporary file and renamed over FILE only when the whole batch is written, so a
     failed or interrupted run leaves any previous FILE as it was; never over a file guidekb
     did not write unless --force; never through a symbolic link. Imported here, not at the
-    top: the module's package draws charts, which a run without -o does not need."""
+    top: the module's package draws charts, which a run without -o does not need.
+
+    A character device or a named pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO a consumer
+    reads) is written as it is: it holds no file to lose or to replace."""
+    try:
+        kind = os.stat(output).st_mode
+    except OSError:
+        kind = 0
+    if stat.S_ISCHR(kind) or stat.S_ISFIFO(kind):
+        return open(output, "wb")  # closed by the caller's ExitStack
     from guidekb.visualize.output_files import open_output
 
     return open_output(Path(output), force=force)
