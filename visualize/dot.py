@@ -18,7 +18,7 @@ import networkx as nx
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import Chart, ChartBook
-from guidekb.visualize.decisions import Decision, Diagram, Outcome
+from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome
 from guidekb.visualize.errors import GraphvizMissing
 from guidekb.visualize.escaping import dot_html, dot_html_attr, dot_text, dot_tooltip
 from guidekb.visualize.graph import (
@@ -119,15 +119,22 @@ def _minus(outcome: Outcome, always: Outcome) -> Outcome:
 
 def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
                   elsewhere: str, path: PatientPath | None = None,
-                  notes: Mapping[str, int] | None = None) -> None:
+                  notes: Mapping[str, int] | None = None, only: frozenset[int] | None = None,
+                  continued: Mapping[int, str] | None = None) -> None:
     """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
     next or what to find out (guidekb.visualize.leaves), never "No action". With a patient's
-    `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey."""
+    `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey.
+
+    A chart too big for its page is drawn in parts (guidekb.visualize.paging): `only` is the
+    set of questions of this part, and an arrow to a question of another part ends in a
+    dashed box saying where it continues (`continued`: question id -> that text)."""
     kb = diagram.kb
     on_path = path.nodes if path is not None else frozenset(diagram.nodes)
     for node_id in diagram.topological():
         node = diagram.nodes[node_id]
         name = f"{prefix}{node_id}"
+        if isinstance(node, Decision) and only is not None and node_id not in only:
+            continue
         if isinstance(node, Decision):
             question = diagram.question(node)
             spec = kb.facts[question.fact]
@@ -144,7 +151,14 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 taken = path is None or number is not None
                 target = f"{prefix}{branch.child}"
                 child = diagram.nodes[branch.child]
-                if isinstance(child, Outcome) and _empty(_minus(child, always)):
+                if only is not None and isinstance(child, Decision) and branch.child not in only:
+                    target = f"{name}_cont{k}"  # the question is drawn in another part
+                    text = (continued or {}).get(branch.child, "continued")
+                    graph.node(target, label=dot_text(text, 24), shape="box", style="rounded,dashed,bold",
+                               fontsize="10", color="#000000" if taken else style.MUTED_LINE,
+                               fontcolor="#000000" if taken else style.MUTED_TEXT,
+                               penwidth="3" if number is not None else "1")
+                elif isinstance(child, Outcome) and _empty(_minus(child, always)):
                     target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
                     text = open_leaf_text(diagram, node, branch, elsewhere)
                     graph.node(target, label=dot_text(text, 26), shape="box", style="rounded,filled,dashed",
@@ -159,11 +173,19 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 else:
                     grey = {} if taken else {"color": style.MUTED_LINE, "fontcolor": style.MUTED_TEXT}
                     graph.edge(name, target, label=dot_text(label, 22), **grey)
+        elif only is not None and not any(b.child == node_id for i in only
+                                          for b in _branches(diagram, i)):
+            continue  # an outcome reached from no question of this part
         elif not _empty(_minus(node, always)) or node_id == diagram.root:
             chosen = path is not None and node_id == path.leaf
             label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}),
                                   muted=node_id not in on_path, chosen=chosen, notes=notes)
             graph.node(name, label=label, shape="plain")
+
+
+def _branches(diagram: Diagram, node_id: int) -> tuple[Branch, ...]:
+    node = diagram.nodes[node_id]
+    return node.branches if isinstance(node, Decision) else ()
 
 
 def _empty(outcome: Outcome) -> bool:

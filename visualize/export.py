@@ -45,10 +45,25 @@ def _check_focus(kb: KnowledgeBase, focus: str | None) -> None:
         raise UnknownCode(focus, kb)
 
 
+def book_chart(kb: KnowledgeBase, number: int) -> tuple[Diagram, str, str]:
+    """Chart `number` (from 1) of the book: its diagram, its heading and where its open leaves
+    point; a number outside the book is a VisualizeError naming the range."""
+    book = chart_book(kb)
+    if not 1 <= number <= len(book.charts):
+        raise VisualizeError(f"there is no chart {number}: the book has charts 1 to {len(book.charts)} "
+                             "(guidekb flowchart --list)")
+    one = book.charts[number - 1]
+    return one.diagram, f"chart {number} of {len(book.charts)}: {one.title}", book.next_chart(number - 1)
+
+
 def drawing(kb: KnowledgeBase, view: str, focus: str | None = None,
-            case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
-    """The graphviz drawing of a view (with a `case`: its path through the decision charts)."""
+            case: Mapping[str, Any] | None = None, number: int | None = None) -> graphviz.Digraph:
+    """The graphviz drawing of a view (with a `case`: its path through the decision charts;
+    with a `number`: that chart of the book alone)."""
     _check_focus(kb, focus)
+    if number is not None:
+        diagram, heading, elsewhere = book_chart(kb, number)
+        return diagram_graph(diagram, heading, elsewhere, case)
     if view == "rules":
         graph = knowledge_graph(kb)
         return rules_graph(graph if focus is None else leading_to(graph, kb, focus), kb, focus)
@@ -60,9 +75,11 @@ def drawing(kb: KnowledgeBase, view: str, focus: str | None = None,
 
 
 def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None,
-            case: Mapping[str, Any] | None = None) -> str:
+            case: Mapping[str, Any] | None = None, number: int | None = None) -> str:
     """A view as Mermaid; with a `case`, its path through the decision charts."""
     _check_focus(kb, focus)
+    if number is not None:
+        return diagram_mermaid(book_chart(kb, number)[0], case)
     if view == "rules":
         graph = knowledge_graph(kb)
         return rules_mermaid(graph if focus is None else leading_to(graph, kb, focus), kb, focus)
@@ -89,25 +106,29 @@ def _view_name(kb: KnowledgeBase, view: str, focus: str | None) -> str:
 
 
 def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi: int | None = None,
-          case: Mapping[str, Any] | None = None, case_name: str | None = None) -> bytes:
+          case: Mapping[str, Any] | None = None, case_name: str | None = None,
+          number: int | None = None) -> bytes:
     """One view in one format, as the bytes of the file to write (`dpi`: PNG resolution;
     `case`: a validated case whose path through the decision charts is highlighted in every
-    format, `case_name` naming it in the text version)."""
+    format, `case_name` naming it in the text version; `number`: one chart of the book)."""
+    if number is not None and (view != "decisions" or focus is not None):
+        raise VisualizeError("--chart N draws chart N of the decision charts: leave out --view and --focus")
     if fmt == "mermaid":
-        return mermaid(kb, view, focus, case).encode()
+        return mermaid(kb, view, focus, case, number).encode()
     if fmt == "markdown":
-        if view != "decisions" or focus is not None:
+        if view != "decisions" or focus is not None or number is not None:
             raise VisualizeError("the text version (markdown) is written for the decision charts: "
                                  "use --view decisions without --focus")
         return markdown_book(chart_book(kb), case, case_name).encode()
     if fmt in NEEDS_DOT and not dot_available():
         raise GraphvizMissing(fmt)
-    graph = drawing(kb, view, focus, case)
+    graph = drawing(kb, view, focus, case, number)
     if fmt == "dot":
         source: str = graph.source
         return source.encode()
     if fmt == "html":
-        if view == "decisions" and focus is None and len(book := chart_book(kb).charts) > 1:
+        whole_book = view == "decisions" and focus is None and number is None
+        if whole_book and len(book := chart_book(kb).charts) > 1:
             whole = chart_book(kb)
             charts = [(f"{k + 1}. {c.title}",
                        render(diagram_graph(c.diagram, f"decision chart {k + 1} of {len(book)}",
@@ -118,8 +139,12 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
             return html_page(kb, charts, "decision charts", overview).encode()
         svg = render(graph, "svg").decode()
         if view == "decisions":  # one chart: its text version (and a case's path) under it
-            diagram = pathway_diagram(kb, focus) if focus is not None else chart_book(kb).charts[0].diagram
-            elsewhere = style.ELSEWHERE if focus is not None else style.NOWHERE
+            if number is not None:
+                diagram, _, elsewhere = book_chart(kb, number)
+            else:
+                diagram = (pathway_diagram(kb, focus) if focus is not None
+                           else chart_book(kb).charts[0].diagram)
+                elsewhere = style.ELSEWHERE if focus is not None else style.NOWHERE
             svg += _text_version(diagram, elsewhere, case)
         return html_page(kb, svg, _view_name(kb, view, focus)).encode()
     return render(graph, fmt, dpi)

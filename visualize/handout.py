@@ -1,10 +1,14 @@
-"""The printed handout (`--preset handout`): one chart per A4 page, each action and
-prohibition box numbered, and below the chart the numbered notes: the verbatim quotes behind
-each box with their section and the article's own reference numbers, then the documents and
-their numbered reference lists. A "DO NOT" box carries its reason under it.
+"""The printed handout (`--preset handout --paper a4|letter`): the pathway overview, the
+documents and their numbered reference lists, then each chart on its own page(s), each action
+and prohibition box numbered, and under the chart the numbered notes: the verbatim quotes
+behind each box with their section and the article's own reference numbers. A "DO NOT" box
+carries its reason under it.
 
-Each chart is its own graphviz drawing, sized to the page (`size`, in inches); the pages are
-joined into one PDF by poppler's `pdfunite` (Debian: poppler-utils). The overview comes first.
+Nothing is shrunk to fit: each page is drawn at its own font size (10 pt and more) and a chart
+taller or wider than the page is split into parts with "continued in part N" boxes
+(guidekb.visualize.paging); notes that do not fit under their chart get pages of their own.
+Only a part that cannot fit even alone is scaled down (`Page.scaled`; the tests name them).
+The pages are joined into one PDF by poppler's `pdfunite` (Debian: poppler-utils).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import graphviz
@@ -20,14 +25,13 @@ import graphviz
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import ChartBook
-from guidekb.visualize.dot import diagram_graph, render
+from guidekb.visualize.dot import render
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.escaping import dot_html
 from guidekb.visualize.overview import overview_graph
+from guidekb.visualize.paging import A4, PAPERS, Sheet, fits, natural_size, on_sheet, paged_chart
 
-A4_INCHES = (8.27, 11.69)
-MARGIN_INCHES = 0.4
-NOTE_WIDTH = 120  # characters per line of a note
+A4_INCHES = (A4.width, A4.height)
 _NODE = re.compile(r"^\t(\w+) \[")  # a node statement of the DOT source
 
 
@@ -78,50 +82,100 @@ def reference_lines(kb: KnowledgeBase) -> list[str]:
     return lines
 
 
-def _notes_node(graph: graphviz.Digraph, lines: list[str], heading: str) -> None:
+def _notes_node(graph: graphviz.Digraph, lines: list[str], heading: str, width: int = 96) -> None:
+    """The notes as one block under everything drawn (an invisible arrow from every node)."""
     rows = [f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12"><B>{dot_html(heading)}</B></FONT></TD></TR>']
-    rows += [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{dot_html(line, NOTE_WIDTH)}'
+    rows += [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{dot_html(line, width)}'
              "</FONT></TD></TR>" for line in lines]
     drawn = [m.group(1) for line in graph.body
              if (m := _NODE.match(line)) and m.group(1) not in ("graph", "node", "edge")]
     graph.node("notes", shape="plain",
                label=f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0">{"".join(rows)}</TABLE>>')
-    for name in drawn:  # below everything drawn: an invisible arrow from every node
+    for name in drawn:
         graph.edge(name, "notes", style="invis", weight="0")
 
 
-def _fit_page(graph: graphviz.Digraph) -> graphviz.Digraph:
-    """Scaled down (never up) to the printable part of an A4 page, on an A4 page."""
-    width, height = (side - 2 * MARGIN_INCHES for side in A4_INCHES)
-    graph.attr("graph", size=f"{width:.2f},{height:.2f}", page=f"{A4_INCHES[0]},{A4_INCHES[1]}",
-               margin=str(MARGIN_INCHES), center="true")
-    return graph
+def _note_width(sheet: Sheet) -> int:
+    """Characters of 10 pt text a line of notes holds on the sheet."""
+    return int(sheet.room[0] / (10 * 0.56))
 
 
-def handout_pages(book: ChartBook) -> list[graphviz.Digraph]:
-    """The pages: the overview with the reference list, then one page per chart."""
-    overview = overview_graph(book)
-    _notes_node(overview, reference_lines(book.kb), "Sources and their reference lists")
-    pages = [_fit_page(overview)]
-    for k, chart in enumerate(book.charts):
-        graph = diagram_graph(chart.diagram, f"chart {k + 1} of {len(book.charts)}: {chart.title}",
-                              book.next_chart(k), notes=footnotes(book, k))
-        _notes_node(graph, note_lines(book, k), "Notes: the source behind each numbered box")
-        pages.append(_fit_page(graph))
+def _notes_pages(lines: list[str], heading: str, sheet: Sheet) -> list[graphviz.Digraph]:
+    """Notes too long for the page of their chart, on pages of their own, as many lines to a
+    page as fit at 10 pt; each page after the first says it continues."""
+    pages: list[graphviz.Digraph] = []
+    rest = list(lines)
+    while rest:
+        count = len(rest)
+        while True:
+            title = heading if not pages else f"{heading} (continued)"
+            graph = graphviz.Digraph("notes")
+            graph.attr("graph", pad="0.05", fontname=style.FONT)
+            graph.attr("node", fontname=style.FONT)
+            _notes_node(graph, rest[:count], title, _note_width(sheet))
+            if count == 1 or fits(graph, sheet):
+                break
+            height = natural_size(graph)[1]
+            count = max(1, min(count - 1, int(count * sheet.room[1] / height)))
+        pages.append(graph)
+        rest = rest[count:]
     return pages
 
 
-def handout_pdf(book: ChartBook) -> bytes:
-    """The handout as one PDF, a page per chart; needs graphviz and poppler's pdfunite."""
+@dataclass(frozen=True)
+class Page:
+    """One page of the handout: its drawing, what it shows, and whether it had to be shrunk
+    (only a part that cannot fit at its own size; tests list which)."""
+
+    graph: graphviz.Digraph
+    what: str
+    chart: int | None = None  # the chart (from 0) it belongs to; None: the overview or sources
+    scaled: bool = False
+
+
+def handout_pages(book: ChartBook, sheet: Sheet = A4) -> list[Page]:
+    """The pages: the overview, the sources with their reference lists, then each chart in
+    as many parts as it needs at its own size, its notes under its last part when they fit
+    there, else on pages of their own."""
+    overview = overview_graph(book)
+    overview.attr("graph", pad="0.05")
+    pages = [Page(overview, "overview", scaled=not fits(overview, sheet))]
+    pages += [Page(g, "sources") for g in
+              _notes_pages(reference_lines(book.kb), "Sources and their reference lists", sheet)]
+    for k, chart in enumerate(book.charts):
+        heading = f"Chart {k + 1} of {len(book.charts)}: {chart.title}"
+        parts = paged_chart(chart.diagram, heading, book.next_chart(k), sheet, notes=footnotes(book, k))
+        lines = note_lines(book, k)
+        last = parts[-1].graph.copy()
+        _notes_node(last, lines, NOTES_HEADING, _note_width(sheet))
+        together = not parts[-1].scaled and fits(last, sheet)
+        for part in parts[:-1] if together else parts:
+            what = f"chart {k + 1}, part {part.number} of {part.count}"
+            pages.append(Page(part.graph, what, k, part.scaled))
+        if together:
+            pages.append(Page(last, f"chart {k + 1}, part {parts[-1].number} of {parts[-1].count}, notes", k))
+        else:
+            pages += [Page(g, f"chart {k + 1}, notes", k) for g in _notes_pages(lines, NOTES_HEADING, sheet)]
+    return pages
+
+
+NOTES_HEADING = "Notes: the source behind each numbered box"
+
+
+def handout_pdf(book: ChartBook, paper: str = "a4") -> bytes:
+    """The handout as one PDF on A4 or Letter pages; needs graphviz and poppler's pdfunite."""
     unite = shutil.which("pdfunite")
     if unite is None:
         raise VisualizeError("the handout PDF needs poppler's `pdfunite` to join its pages: "
                              "sudo apt-get install poppler-utils")
+    if paper not in PAPERS:
+        raise VisualizeError(f"unknown paper '{paper}': choose {' or '.join(PAPERS)}")
+    sheet = PAPERS[paper]
     with tempfile.TemporaryDirectory(prefix="guidekb-handout-") as folder:
         names = []
-        for n, page in enumerate(handout_pages(book)):
+        for n, page in enumerate(handout_pages(book, sheet)):
             path = Path(folder) / f"page-{n:03d}.pdf"
-            path.write_bytes(render(page, "pdf"))
+            path.write_bytes(render(on_sheet(page.graph, sheet, page.scaled), "pdf"))
             names.append(str(path))
         joined = Path(folder) / "handout.pdf"
         subprocess.run([unite, *names, str(joined)], check=True, capture_output=True)

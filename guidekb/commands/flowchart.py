@@ -18,15 +18,19 @@ from guidekb.console import console, err_console, shown
 from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.inert import inert
 from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.formats import print_json
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.dot import render, step_slides
 from guidekb.visualize.errors import UnknownCode, VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
 from guidekb.visualize.handout import handout_pdf
+from guidekb.visualize.listing import listing, listing_text
 from guidekb.visualize.output_files import OutputFolder, write_file
-from guidekb.visualize.overview import SLIDE_DPI, slide_graph
+from guidekb.visualize.overview import SLIDE_DPI
+from guidekb.visualize.paging import PAPERS
 from guidekb.visualize.pathway import pathway_diagram
+from guidekb.visualize.slides import all_slides, chart_slides
 
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Overwrite existing files that guidekb did not write (never a link or a folder).")]
@@ -47,17 +51,26 @@ def flowchart(
     dpi: Annotated[int | None, typer.Option("--dpi", min=10, max=1200,
                                             help="PNG resolution (default 96; 300 for print).")] = None,
     force: ForceOption = False,
-    preset: Annotated[str | None, typer.Option("--preset", help="handout: a PDF with one chart per A4 "
-                                               "page, numbered boxes, their quotes and the reference "
-                                               "lists; slide: the pathway overview as a 16:9 slide, "
-                                               "18 pt or more at 1920x1080.")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="handout: a PDF, each chart on its own "
+                                               "A4/Letter page(s) at 10 pt or more, numbered boxes, their "
+                                               "quotes and the reference lists; slide: 16:9 slides, 18 pt "
+                                               "or more at 1920x1080 (the overview, --chart N, --focus, or "
+                                               "every chart with -o FOLDER).")] = None,
     case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
                                               "through the decision charts (bold, numbered steps).")] = None,
     steps: Annotated[bool, typer.Option("--steps", help="With --case and -o FOLDER: one slide (PNG) per "
                                         "step of the path, through each chart that ends in advice "
                                         "(or the --focus chart).")] = False,
+    number: Annotated[int | None, typer.Option("--chart", min=1, help="Draw chart N of the decision "
+                                               "charts alone (numbers: --list).")] = None,
+    list_charts: Annotated[bool, typer.Option("--list", help="List the charts (number, title, stage, "
+                                              "files); --format text or json.")] = False,
+    paper: Annotated[str, typer.Option("--paper", help="The handout's paper: a4 or letter.")] = "a4",
 ) -> None:
     """Draw the knowledge base: the clinical decision chart or the rule graph."""
+    if list_charts:
+        _list(load(kb), fmt or "text")
+        return
     if fmt is None:
         fmt = _format_of(None if write_everything else output)
     if view not in VIEWS:
@@ -66,7 +79,7 @@ def flowchart(
         raise VisualizeError(f"unknown format '{inert(fmt)}': choose one of {', '.join(FORMATS)}")
     knowledge = load(kb)
     if preset is not None:
-        _write_preset(knowledge, preset, output, force)
+        _write_preset(knowledge, preset, output, force, paper, focus, number, facts_of(case, knowledge))
         return
     if write_everything:
         if output is None:
@@ -85,7 +98,7 @@ def flowchart(
     if steps:
         _write_steps(knowledge, facts, focus, output, force)
         return
-    data = chart(knowledge, view, fmt, focus, dpi, facts, None if case is None else case.name)
+    data = chart(knowledge, view, fmt, focus, dpi, facts, None if case is None else case.name, number)
     if output is None:
         sys.stdout.write(data.decode())
         return
@@ -109,21 +122,58 @@ def _write_steps(knowledge: KnowledgeBase, facts: dict[str, Any] | None, focus: 
     err_console.print(f"wrote {len(slides)} slides to {inert(str(output))}/", markup=False)
 
 
-def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, force: bool) -> None:
-    """handout: the PDF of guidekb.visualize.handout; slide: the pathway overview as a 16:9
-    slide (PNG at twice 1920x1080, or SVG/PDF by the file name)."""
+def facts_of(case: Path | None, knowledge: KnowledgeBase) -> dict[str, Any] | None:
+    return None if case is None else load_case(case, knowledge)
+
+
+def _list(knowledge: KnowledgeBase, fmt: str) -> None:
+    """`--list`: the charts as lines, or as JSON (docs/schema/output/flowchart-list.json)."""
+    if fmt not in ("text", "json"):
+        raise VisualizeError(f"--list writes text or json, not '{inert(fmt)}'")
+    book = chart_book(knowledge)
+    if fmt == "json":
+        print_json(listing(book))
+    else:
+        for line in listing_text(book).splitlines():
+            typer.echo(inert(line))
+
+
+def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, force: bool, paper: str,
+                  focus: str | None, number: int | None, facts: dict[str, Any] | None) -> None:
+    """handout: the PDF of guidekb.visualize.handout (A4 or Letter); slide: 16:9 slides
+    (guidekb.visualize.slides): the overview, chart N (--chart), the --focus chart, or with
+    -o FOLDER every chart, each split into continued slides when it does not fit at 18 pt."""
     if preset not in ("handout", "slide"):
         raise VisualizeError(f"unknown preset '{inert(preset)}': choose handout or slide")
     if output is None:
-        example = "handout.pdf" if preset == "handout" else "slide.png"
+        example = "handout.pdf" if preset == "handout" else "slide.png (or a folder: -o slides)"
         raise VisualizeError(f"the {preset} preset writes a file: give one, e.g. -o {example}")
     if preset == "handout":
-        data = handout_pdf(chart_book(knowledge))
-    else:
-        fmt = _format_of(output)
-        if fmt not in ("png", "svg", "pdf"):
-            raise VisualizeError("the slide is a PNG, SVG or PDF: e.g. -o slide.png")
-        data = render(slide_graph(chart_book(knowledge)), fmt, SLIDE_DPI if fmt == "png" else None)
+        if paper not in PAPERS:
+            raise VisualizeError(f"unknown paper '{inert(paper)}': choose a4 or letter")
+        written_to = write_file(output, handout_pdf(chart_book(knowledge), paper), force=force)
+        err_console.print(f"wrote {inert(str(written_to))}", markup=False)
+        return
+    if focus is not None and focus not in knowledge.outcomes:
+        raise UnknownCode(focus, knowledge)
+    book = chart_book(knowledge)
+    if output.suffix == "":  # a folder: every slide
+        slides = all_slides(book, facts)
+        with OutputFolder(output, force=force) as folder:
+            folder.begin_set(name for name, _ in slides)
+            for name, graph in slides:
+                folder.write(name, render(graph, "png", SLIDE_DPI))
+            folder.end_set()
+        err_console.print(f"wrote {len(slides)} slides to {inert(str(output))}/", markup=False)
+        return
+    fmt = _format_of(output)
+    if fmt not in ("png", "svg", "pdf"):
+        raise VisualizeError("a slide is a PNG, SVG or PDF (e.g. -o slide.png), or give a folder: -o slides")
+    graphs = chart_slides(book, number, focus, facts)
+    if len(graphs) > 1:
+        raise VisualizeError(f"this chart needs {len(graphs)} slides at 18 pt: give a folder, e.g. -o slides "
+                             "(it writes chart-NN-01.png, chart-NN-02.png, ...)")
+    data = render(graphs[0], fmt, SLIDE_DPI if fmt == "png" else None)
     written_to = write_file(output, data, force=force)
     err_console.print(f"wrote {inert(str(written_to))}", markup=False)
 

@@ -1,0 +1,211 @@
+"""Presets measured, not trusted: every handout page (A4 and Letter) and every slide of every
+chart is drawn at its own size, fits its page, and keeps its smallest text at 10 pt (paper)
+or 18 pt at 1920x1080 (slides); the PDF has one page per planned page, each exactly the
+paper's size; a chart too big for a page continues on the next with "continued" boxes; the
+HTML page prints each chart on its own page (Chromium's print to PDF, read back per page);
+`--list` describes the charts in words and in JSON valid against the published schema.
+
+What cannot fit: a part holding a single question whose answers lead to more advice than a
+page holds side by side is the one thing drawn scaled down. For the default knowledge base
+that is at most one handout page and a few slides of chart 8 ("Treating resistant HSV": one
+question leading to boxes of up to ten recommendations); the tests below name and bound them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import graphviz
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from guidekb.cli import app
+from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.dot import render
+from guidekb.visualize.export import chart
+from guidekb.visualize.handout import Page, handout_pages
+from guidekb.visualize.paging import A4, LETTER, SLIDE, Sheet, natural_size
+from guidekb.visualize.slides import all_slides, chart_parts
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
+needs_poppler = pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("dot", "pdfunite", "pdfinfo", "pdftotext")),
+    reason="needs graphviz and poppler-utils")
+SCHEMA = json.loads(Path("docs/schema/output/flowchart-list.json").read_text(encoding="utf-8"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _fonts(svg: bytes) -> list[float]:
+    return [float(s) for s in re.findall(rb'font-size="([\d.]+)"', svg)]
+
+
+def _check_unscaled(graph: graphviz.Digraph, sheet: Sheet, smallest: float) -> None:
+    width, height = natural_size(graph)
+    room_w, room_h = sheet.room
+    assert width <= room_w and height <= room_h, (width, height, sheet.name)
+    assert min(_fonts(render(graph, "svg"))) >= smallest
+
+
+@pytest.fixture(scope="module")
+def a4_pages(hsv_kb: KnowledgeBase) -> list[Page]:
+    return handout_pages(chart_book(hsv_kb), A4)
+
+
+@needs_dot
+def test_every_handout_page_fits_a4_unscaled_at_10_pt(a4_pages: list[Page], hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    scaled = [page.what for page in a4_pages if page.scaled]
+    assert len(scaled) <= 1 and all(what.startswith("chart 8,") for what in scaled), scaled
+    for page in a4_pages:
+        if not page.scaled:
+            _check_unscaled(page.graph, A4, 10)
+    # every chart is in the handout, in order, and a split chart says where it continues
+    assert [p.chart for p in a4_pages if p.chart is not None] == sorted(
+        p.chart for p in a4_pages if p.chart is not None)
+    assert {p.chart for p in a4_pages} == {None, *range(len(book.charts))}
+    split = [p for p in a4_pages if "part 2 of" in p.what]
+    assert split, "the default knowledge base has charts taller than a page"
+    for page in split:
+        assert "continued from part" in page.graph.source
+    assert any("Continued in part 2" in p.graph.source for p in a4_pages)
+
+
+@needs_poppler
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_handout_pdf_pages_are_the_papers_size(tmp_path: Path, paper: str) -> None:
+    out = tmp_path / "handout.pdf"
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "handout", "--paper", paper, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(out)], capture_output=True, text=True,
+                          check=True).stdout
+    sheet = {"a4": A4, "letter": LETTER}[paper]
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert sizes
+    exact = [(w, h) for w, h in sizes
+             if abs(float(w) - sheet.width * 72) <= 1.5 and abs(float(h) - sheet.height * 72) <= 1.5]
+    assert len(exact) >= len(sizes) - 1, f"pages not {paper}: {sorted(set(sizes))}"  # the scaled one
+    for width, height in sizes:
+        assert float(width) <= sheet.width * 72 + 1.5 and float(height) <= sheet.height * 72 + 1.5
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert "Continued in part 2" in flat and "continued from part 1" in flat
+
+
+def test_an_unknown_paper_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "handout", "--paper", "a3",
+                                      "-o", str(tmp_path / "h.pdf")])
+    assert result.exit_code == 2 and "choose a4 or letter" in result.output
+
+
+@needs_dot
+def test_every_chart_makes_16_9_slides_at_18_pt(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    scaled: list[str] = []
+    for k in range(len(book.charts)):
+        for part in chart_parts(book, k):
+            if part.scaled:
+                scaled.append(f"chart {k + 1} part {part.number}")
+                continue
+            _check_unscaled(part.graph, SLIDE, 18)
+    assert all(name.startswith("chart 8 ") for name in scaled), scaled
+    assert len(scaled) <= 6, scaled
+
+
+@needs_dot
+def test_cli_slides_of_every_chart_into_a_folder(tmp_path: Path, hsv_kb: KnowledgeBase) -> None:
+    out = tmp_path / "slides"
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == sorted(name for name, _ in all_slides(chart_book(hsv_kb)))
+    assert "overview.png" in names and any(n.startswith("chart-09") for n in names)
+    for name in ("overview.png", names[1], names[-1]):
+        png = (out / name).read_bytes()
+        width, height = struct.unpack(">II", png[16:24])
+        assert abs(width - 3840) <= 2 and abs(height - 2160) <= 2, (name, width, height)
+
+
+@needs_dot
+def test_cli_one_chart_as_a_slide_or_says_it_needs_a_folder(tmp_path: Path) -> None:
+    one = tmp_path / "chart1.png"
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "--chart", "1", "-o", str(one)])
+    assert result.exit_code == 0, result.output
+    width, height = struct.unpack(">II", one.read_bytes()[16:24])
+    assert abs(width - 3840) <= 2 and abs(height - 2160) <= 2
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "--chart", "8", "-o",
+                                      str(tmp_path / "chart8.png")])
+    assert result.exit_code == 2 and "give a folder" in result.output
+
+
+def test_a_chart_number_outside_the_book_is_a_clear_error() -> None:
+    result = CliRunner().invoke(app, ["flowchart", "--chart", "99", "--format", "dot"])
+    assert result.exit_code == 2 and "there is no chart 99" in result.output
+
+
+@needs_dot
+def test_one_chart_of_the_book_in_every_text_format(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    first = book.charts[1].diagram.question(next(iter(book.charts[1].diagram.decisions().values()))).text
+    for fmt in ("dot", "mermaid", "html"):
+        text = chart(hsv_kb, "decisions", fmt, number=2).decode()
+        assert first.split()[0] in text
+
+
+def test_list_in_words_and_in_json(hsv_kb: KnowledgeBase) -> None:
+    book = chart_book(hsv_kb)
+    result = CliRunner().invoke(app, ["flowchart", "--list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, SCHEMA)
+    assert [c["number"] for c in data["charts"]] == list(range(1, len(book.charts) + 1))
+    for listed, one in zip(data["charts"], book.charts, strict=True):
+        assert listed["title"] == one.title and "_" not in listed["title"]
+        assert listed["stage"]["name"] == one.stage
+        assert {a["code"] for a in listed["advice"]} == set(one.codes)
+        assert all(f.startswith("by-code/") for f in listed["files"]["by_code"])
+    assert data["stages"][0]["title"] == "The patient and the lesion"
+    text = CliRunner().invoke(app, ["flowchart", "--list"])
+    assert text.exit_code == 0
+    assert all(f"chart-{k + 1} " in text.stdout for k in range(len(book.charts)))
+    bad = CliRunner().invoke(app, ["flowchart", "--list", "--format", "png"])
+    assert bad.exit_code == 2 and "text or json" in bad.output
+
+
+def test_the_schema_rejects_what_the_listing_never_writes() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"kb": {"id": "x", "version": "1", "title": "t"}, "charts": []}, SCHEMA)
+
+
+@needs_poppler
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium for --print-to-pdf")
+def test_the_html_page_prints_one_chart_per_page(hsv_kb: KnowledgeBase, tmp_path: Path) -> None:
+    page = tmp_path / "charts.html"
+    page.write_bytes(chart(hsv_kb, "decisions", "html"))
+    pdf = tmp_path / "charts.pdf"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--no-first-run", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, check=True, timeout=120)
+    book = chart_book(hsv_kb)
+    count = int(re.search(r"Pages:\s+(\d+)",  # type: ignore[union-attr]
+                          subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
+    headings = [f"{k + 1}. {c.title}"[:30] for k, c in enumerate(book.charts)]
+    where: dict[int, int] = {}
+    for number in range(1, count + 1):
+        text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        flat = " ".join(text.split())
+        on_page = [k for k, h in enumerate(headings) if h in flat and not flat.count("Chart ") > 3]
+        for k in on_page:
+            where.setdefault(k, number)
+    assert sorted(where) == list(range(len(book.charts))), where
+    assert len(set(where.values())) == len(book.charts), f"two charts share a page: {where}"

@@ -1,0 +1,70 @@
+"""`guidekb flowchart --list`: the charts of a knowledge base, for people and for programs.
+
+Each chart of the book is listed with its number and id (`chart-3`: what `--chart 3` draws
+and the anchor of the HTML page), its title in words, its pathway stage, the advice it
+decides, and the files that hold it: the anchor in the `--all` HTML page, its `by-code/`
+drawings, and its slide. The JSON shape is published in
+docs/schema/output/flowchart-list.json (tests validate real output against it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guidekb.visualize.chartbook import ChartBook
+from guidekb.visualize.overview import chart_anchor
+from guidekb.visualize.pathway import stages
+
+
+def chart_slide_name(k: int) -> str:
+    """The file of chart k's slide (`--preset slide -o FOLDER`)."""
+    return f"chart-{k + 1:02d}.png"
+
+
+OVERVIEW_SLIDE = "overview.png"
+
+
+def listing(book: ChartBook) -> dict[str, Any]:
+    """The charts as plain data (the JSON of `--list --format json`)."""
+    kb = book.kb
+    titles = {stage.name: stage.title for stage in stages(kb)}
+    charts = []
+    for k, chart in enumerate(book.charts):
+        codes = list(chart.codes) or [c for o in chart.diagram.outcomes().values()
+                                      for c in (*o.recommended, *o.forbidden)]
+        codes = list(dict.fromkeys(codes))
+        charts.append({
+            "number": k + 1,
+            "id": chart_anchor(k),
+            "title": chart.title,
+            "stage": {"name": chart.stage, "title": titles.get(chart.stage, chart.stage)},
+            "questions": len(chart.diagram.decisions()),
+            "advice": [{"code": c, "text": kb.outcomes[c].text} for c in codes],
+            "files": {
+                "html": f"decisions.html#{chart_anchor(k)}",
+                "by_code": [f"by-code/{c}.{ext}" for c in codes for ext in ("svg", "png")],
+                "slide": chart_slide_name(k),
+            },
+        })
+    return {
+        "kb": {"id": kb.id, "version": kb.version, "title": kb.manifest.title},
+        "overview": {"id": "overview", "title": "Clinical pathway: overview",
+                     "files": {"html": "decisions.html#overview", "all": "overview.svg",
+                               "slide": OVERVIEW_SLIDE}},
+        "stages": [{"name": s.name, "title": s.title} for s in stages(kb)],
+        "charts": charts,
+        "in_every_case": {"recommended": list(book.in_every_case.recommended),
+                          "forbidden": list(book.in_every_case.forbidden)},
+    }
+
+
+def listing_text(book: ChartBook) -> str:
+    """The charts as lines a person reads: number, stage and title, and what draws it."""
+    data = listing(book)
+    lines = [f"{data['kb']['title']} ({data['kb']['id']} {data['kb']['version']}): "
+             f"{len(data['charts'])} decision charts", "",
+             "overview  Clinical pathway: overview  (--view overview)"]
+    for chart in data["charts"]:
+        lines.append(f"chart-{chart['number']:<3} {chart['title']}  "
+                     f"({chart['questions']} questions; --chart {chart['number']})")
+    return "\n".join(lines) + "\n"

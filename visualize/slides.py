@@ -1,0 +1,60 @@
+"""`--preset slide`: every chart as 16:9 slides, every text at least 18 pt at 1920x1080.
+
+The overview is one slide (guidekb.visualize.overview.slide_graph). A decision chart is laid
+out at slide size (guidekb.visualize.paging.SLIDE: fonts scaled so the smallest is 18 pt,
+top-down or left-to-right, whichever needs fewer slides) and, when it does not fit one slide,
+split into parts joined by "continued in part N" boxes, one slide each. Each slide is a page
+of exactly 13.333 x 7.5 inches: 1920x1080 at 144 dpi, written as PNG at twice that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import graphviz
+
+from guidekb.visualize import style
+from guidekb.visualize.chartbook import ChartBook
+from guidekb.visualize.listing import OVERVIEW_SLIDE, chart_slide_name
+from guidekb.visualize.overview import slide_graph
+from guidekb.visualize.paging import SLIDE, Part, on_sheet, paged_chart
+from guidekb.visualize.pathway import pathway_diagram, stages
+
+
+def chart_parts(book: ChartBook, k: int, case: Mapping[str, Any] | None = None) -> list[Part]:
+    """Chart k (from 0) of the book as slide-sized parts."""
+    chart = book.charts[k]
+    stage = next((s.title for s in stages(book.kb) if s.name == chart.stage), chart.title)
+    heading = f"Chart {k + 1}: {stage}"  # short: at 18 pt a long title would fill the slide
+    return paged_chart(chart.diagram, heading, book.next_chart(k), SLIDE, case)
+
+
+def chart_slides(book: ChartBook, number: int | None = None, focus: str | None = None,
+                 case: Mapping[str, Any] | None = None) -> list[graphviz.Digraph]:
+    """The slides of chart `number` (from 1), of the `focus` chart, or else the overview."""
+    if number is not None:
+        from guidekb.visualize.export import book_chart  # raises for a number outside the book
+
+        book_chart(book.kb, number)
+        parts = chart_parts(book, number - 1, case)
+    elif focus is not None:
+        diagram = pathway_diagram(book.kb, focus)
+        heading = f"Decision chart: {style.codes_in_words(book.kb, [focus])}"
+        parts = paged_chart(diagram, heading, style.ELSEWHERE, SLIDE, case)
+    else:
+        return [on_sheet(slide_graph(book), SLIDE)]
+    return [on_sheet(part.graph, SLIDE, part.scaled) for part in parts]
+
+
+def all_slides(book: ChartBook, case: Mapping[str, Any] | None = None) -> list[tuple[str, graphviz.Digraph]]:
+    """Every slide, named for its file: the overview, then each chart (`chart-03.png`, or
+    `chart-03-1.png`, `chart-03-2.png`, ... when it takes several slides)."""
+    slides = [(OVERVIEW_SLIDE, on_sheet(slide_graph(book), SLIDE))]
+    for k in range(len(book.charts)):
+        parts = chart_parts(book, k, case)
+        name = chart_slide_name(k)
+        for part in parts:
+            file = name if len(parts) == 1 else name.replace(".png", f"-{part.number:02d}.png")
+            slides.append((file, on_sheet(part.graph, SLIDE, part.scaled)))
+    return slides
