@@ -23,7 +23,7 @@ GOLDEN = [
         'rules/main.yaml',
         '    title: Foscarnet\n',
         '    title: Foscarnet\n    provenence: []\n',
-        ["rules/main.yaml:37:5: unknown key 'provenence' in rules[2]\n    did you mean 'provenance'?"],
+        ["rules/main.yaml:37:5: unknown key 'provenence' in rules[2]\n    did you mean 'provenance'? It is already written here: merge the two"],
         id='unknown_key',
     ),
     pytest.param(
@@ -170,7 +170,7 @@ GOLDEN = [
         'rules/main.yaml',
         '      fact: on_foscarnet\n      equals: true',
         '      fact: on_foscarnet\n      equals: true\n      in: [true]',
-        ["rules/main.yaml:51:7: rules[3].when: a test of fact 'on_foscarnet' needs exactly one of equals, in, lt, le, gt, ge, contains (got equals, in)"],
+        ["rules/main.yaml:51:7: rules[3].when: a test of fact 'on_foscarnet' needs exactly one of equals, in, lt, le, gt, ge, contains (got equals, in)\n    keep one of equals, in; for several values, write in: [a, b]"],
         id='two_operators',
     ),
     pytest.param(

@@ -8,12 +8,12 @@ of Then"): every error type the format can raise is said in terms of what to wri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
-from types import MappingProxyType
-from typing import Any, TypeVar, get_args
+from types import MappingProxyType, UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from guidekb.engine.errors import (
     BAD_CONDITION,
@@ -24,12 +24,26 @@ from guidekb.engine.errors import (
     ErrorCode,
     Problem,
 )
-from guidekb.engine.format.models import CONDITION_TAGS, ID_PATTERN, NAME_PATTERN
+from guidekb.engine.format.models import (
+    COMPARISON_OPERATORS,
+    CONDITION_TAGS,
+    ID_PATTERN,
+    NAME_PATTERN,
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Known,
+    Not,
+    Unknown,
+)
 from guidekb.engine.format.paths import dotted
 from guidekb.engine.format.suggest import closest, did_you_mean
 from guidekb.engine.format.yamlsource import PathKey, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
+# The kinds of condition: a mapping in a condition's place may be meant as any of them.
+CONDITION_MODELS: tuple[type[BaseModel], ...] = (AllOf, AnyOf, Not, Known, Unknown, Compare, Always)
 
 __all__ = ["dotted", "keys_of", "nested_models", "validate", "yaml_path"]
 
@@ -171,7 +185,9 @@ def _problem(model: type[BaseModel], doc: YamlDocument, path: PathKey, error: An
     if kind == "extra_forbidden":
         key = str(path[-1])
         return doc.problem(path, f"unknown key '{key}' in {dotted(path[:-1])}",
-                           did_you_mean(key, keys_of(model), "keys"), prefer_key=True, code=UNKNOWN_KEY)
+                           _key_hint(key, model_at(model, loc[:-1]), model,
+                                     _mapping_keys(doc.data, path[:-1])), prefer_key=True,
+                           code=UNKNOWN_KEY)
     if kind == "missing":
         key = str(path[-1])
         return doc.problem(path[:-1], f"missing required key '{key}' in {dotted(path[:-1])}",
@@ -179,7 +195,9 @@ def _problem(model: type[BaseModel], doc: YamlDocument, path: PathKey, error: An
     if "[key]" in loc:
         key = loc[loc.index("[key]") - 1]
         what = _key_expectation(kind, error)
-        return doc.problem(path, f"{where}: the key '{key}' must be {what}", prefer_key=True,
+        mended = _mended(str(key), str((error.get("ctx") or {}).get("pattern", "")))
+        return doc.problem(path, f"{where}: the key '{key}' must be {what}",
+                           f"write '{mended}'" if mended else "", prefer_key=True,
                            code=INVALID_VALUE)
     if kind in ("condition", "value_error", "assertion_error"):
         message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -190,11 +208,96 @@ def _problem(model: type[BaseModel], doc: YamlDocument, path: PathKey, error: An
             hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
         elif kind == "condition":
             hint = _got(error)
+        elif "needs exactly one of" in message and isinstance(error.get("input"), dict):
+            hint = _operator_hint(error["input"])
         bad_condition = kind == "condition" or (loc and loc[-1] in CONDITION_TAGS)
         return doc.problem(path, f"{where}: {message}", hint,
                            code=BAD_CONDITION if bad_condition else INVALID_VALUE)
     message, hint, code = _author_wording(model, kind, error, path)
     return doc.problem(path, f"{where}: {message}", hint, code=code)
+
+
+def _operator_hint(test: dict[Any, Any]) -> str:
+    """How to mend a fact test with no operator or several: a misspelt operator named, or an
+    example of the one to write."""
+    operators = [op for op in COMPARISON_OPERATORS if op in test]
+    if len(operators) > 1:
+        return f"keep one of {', '.join(operators)}; for several values, write in: [a, b]"
+    others = [str(k) for k in test if k != "fact" and k not in COMPARISON_OPERATORS]
+    guesses = [f"'{guess}' instead of '{k}'" for k in others
+               if (guess := closest(k, COMPARISON_OPERATORS, cutoff=0.5))]
+    if guesses:
+        return "did you mean " + ", ".join(guesses) + "?"
+    return "for example: equals: true, in: [a, b] or ge: 10"
+
+
+def _key_hint(key: str, here: type[BaseModel] | None, model: type[BaseModel],
+              written: Iterable[Any]) -> str:
+    """Did-you-mean for an unknown key among the keys the mapping it is in may hold (`section`
+    in a source is `sections`, though provenance has a `section`), leaving out those already
+    written there; a condition may hold the keys of any kind of condition. With no close one,
+    those keys are listed. Only when the mapping's model cannot be told is every key of the
+    file searched."""
+    if here is None:
+        return did_you_mean(key, keys_of(model), "keys")
+    members = CONDITION_MODELS if here in CONDITION_MODELS else (here,)
+    local = {info.alias or name for member in members for name, info in member.model_fields.items()}
+    free = sorted(local - {str(k) for k in written})
+    guess = closest(key, free)
+    if guess is not None:
+        return f"did you mean '{guess}'?"
+    twice = closest(key, local)
+    if twice is not None:
+        return f"did you mean '{twice}'? It is already written here: merge the two"
+    return "the keys here are: " + ", ".join(sorted(local)) if local else ""
+
+
+def _mapping_keys(data: Any, path: PathKey) -> list[Any]:
+    """The keys written in the mapping at `path` of the file's data (none if it is not one)."""
+    for part in path:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not in_list and not (isinstance(data, dict) and part in data):
+            return []
+        data = data[part]
+    return list(data) if isinstance(data, dict) else []
+
+
+def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model validating the mapping at pydantic's error location `loc` (field names, list
+    indexes, mapping keys and the tags of tagged unions), or None when it cannot be told."""
+    annotation: Any = model
+    for elem in loc:
+        annotation = _step(annotation, elem)
+        if annotation is None:
+            return None
+    found = list(_models_in(annotation))
+    return found[0] if len(found) == 1 else None
+
+
+def _step(annotation: Any, elem: Any) -> Any:
+    """One step down `annotation` along a location element (None when it does not fit)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _step(args[0], elem)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if elem in (name, info.alias):
+                return info.annotation
+        return None
+    if origin is list and isinstance(elem, int):
+        return args[0] if args else None
+    if origin is dict:
+        return args[1] if len(args) == 2 else None
+    if origin in (Union, UnionType):
+        for member in args:  # a tagged union's location names the tag of its member
+            tags = [m for m in get_args(member)[1:] if isinstance(m, Tag)] \
+                if get_origin(member) is Annotated else []
+            if tags and tags[0].tag == elem:
+                return get_args(member)[0]
+        fitting = [step for member in args if member is not type(None)
+                   if (step := _step(member, elem)) is not None]
+        return fitting[0] if len(fitting) == 1 else None
+    return None
 
 
 def _author_wording(model: type[BaseModel], kind: str, error: Any,
@@ -227,7 +330,11 @@ def _author_wording(model: type[BaseModel], kind: str, error: Any,
         field = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
         return f"must be {literal}", f"write {field}: {literal}" if field else got, INVALID_VALUE
     if kind == "string_pattern_mismatch":
-        return f"must be {_pattern_words(str(ctx.get('pattern', '')))}", got, INVALID_VALUE
+        pattern = str(ctx.get("pattern", ""))
+        given = error.get("input")
+        mended = _mended(given, pattern) if isinstance(given, str) else None
+        return (f"must be {_pattern_words(pattern)}",
+                f"{got}; write '{mended}'" if mended else got, INVALID_VALUE)
     if kind == "string_too_short":
         return "must not be empty", "write the text here", INVALID_VALUE
     if kind == "too_short":
@@ -240,6 +347,18 @@ def _author_wording(model: type[BaseModel], kind: str, error: Any,
         unit = "characters" if kind == "string_too_long" else "items"
         return f"must have at most {count} {unit}", "", INVALID_VALUE
     return "this value is not valid here", got, INVALID_VALUE
+
+
+def _mended(written: str, pattern: str) -> str | None:
+    """`written` turned into a name or id the pattern accepts (`Days On-Therapy` ->
+    `days_on_therapy`, `Failing After` -> `failing-after`), when that is possible."""
+    if pattern not in (NAME_PATTERN, ID_PATTERN):
+        return None
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", written).lower()
+    joiner = "_" if pattern == NAME_PATTERN else "-"
+    keep = r"[^a-z0-9]+" if pattern == NAME_PATTERN else r"[^a-z0-9_.]+"
+    mended = re.sub(keep, joiner, words).strip("_-.")
+    return mended if mended and mended != written and re.fullmatch(pattern, mended) else None
 
 
 def _key_expectation(kind: str, error: Any) -> str:
