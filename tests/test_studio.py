@@ -175,6 +175,59 @@ def test_the_flowcharts_are_svg_images(client: TestClient) -> None:
     assert client.get("/charts/999999/0.svg").status_code == 404
 
 
+def test_without_graphviz_the_flowcharts_panel_says_so(monkeypatch: pytest.MonkeyPatch, kb_copy: Path) -> None:
+    from guidekb.studio import work
+
+    monkeypatch.setenv("PATH", "")  # no `dot` to be found
+    charts = work.run_safely("charts", str(kb_copy), 0)
+    assert charts["available"] is False and charts["charts"] == []
+    assert "graphviz" in charts["message"] and "apt-get install graphviz" in charts["message"]
+
+
+def test_a_failing_task_is_a_message_never_an_exception(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                       kb_copy: Path) -> None:
+    from guidekb.studio import work
+
+    def broken(root: str, generation: int) -> dict[str, Any]:
+        raise ValueError("a bug")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(work.TASKS, "coverage", broken)
+    failed = work.run_safely("coverage", str(kb_copy), 0)
+    assert failed["failed"] == "error"
+    assert failed["message"].startswith("coverage failed: ValueError: a bug; details written to ")
+
+
+def test_a_worker_process_is_replaced_after_recycle_after_generations(
+        monkeypatch: pytest.MonkeyPatch, kb_copy: Path) -> None:
+    """Each compiled knowledge base leaks memory inside durable_rules: an old worker goes."""
+    import asyncio
+
+    from guidekb.studio import lanes
+
+    monkeypatch.setattr(lanes, "RECYCLE_AFTER", 2)
+    lane = lanes.Lane("test")
+
+    def processes() -> list[Any]:
+        return list(getattr(lane._executor, "_processes", {}).values())
+
+    async def three_generations() -> tuple[list[Any], list[Any], list[Any]]:
+        await lane.run("validate", str(kb_copy), 0)
+        first = processes()
+        await lane.run("validate", str(kb_copy), 1)
+        same = processes()
+        await lane.run("validate", str(kb_copy), 2)
+        return first, same, processes()
+
+    try:
+        first, same, replaced = asyncio.run(three_generations())
+    finally:
+        lane.close()
+    assert len(first) == 1 and [p.pid for p in same] == [first[0].pid]
+    assert len(replaced) == 1 and replaced[0].pid != first[0].pid
+    assert not first[0].is_alive()
+
+
 def test_the_event_stream_announces_the_state_version(client: TestClient) -> None:
     with client.stream("GET", "/events") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")

@@ -27,6 +27,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.qa.everything import check_everything
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.exits import write_details
 
 PROOF_TIMEOUT_MS = 20_000  # per solver question; a page should not wait minutes
 CROSS_CHECK_CASES = 200  # as `guidekb check --prove`
@@ -272,12 +273,18 @@ def coverage(root: str, generation: int) -> dict[str, Any]:
 
 def run_safely(task: str, root: str, generation: int, *args: Any) -> dict[str, Any]:
     """Run one of the functions above by name: a knowledge-base problem (an edit between the
-    validation and this task) becomes problems, never an exception across the boundary."""
+    validation and this task) becomes problems, and any other exception a message (its
+    traceback written to a file, as `guidekb` does for an internal error), never an exception
+    across the process boundary."""
     function = TASKS[task]
     try:
         result: dict[str, Any] = function(root, generation, *args)
     except ProblemsError as exc:
         return {"failed": "problems", "problems": [problem_data(p) for p in exc.problems]}
+    except Exception as exc:  # a bug (or an engine fault): said on the page, never a panel stuck
+        details = write_details(exc)
+        where = f"; details written to {details}" if details else ""
+        return {"failed": "error", "message": f"{task} failed: {type(exc).__name__}: {exc}{where}"}
     return result
 
 
