@@ -10,7 +10,9 @@ again, which `guidekb` turns into exit status 130 without a traceback (guidekb.i
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -64,6 +66,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def graphical_session() -> bool:
+    """Whether opening a browser can show a window. Without one (over ssh, in a container),
+    Python's `webbrowser` would start a text browser such as lynx in this very terminal."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def page_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
@@ -89,8 +99,13 @@ def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_b
             console.print("[yellow]warning:[/yellow] listening beyond this computer: anyone who can "
                           "reach it can read the knowledge base and save scenarios into it",
                           soft_wrap=True)
-    if open_browser:
+    if open_browser and graphical_session():
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    elif open_browser and announce:
+        from guidekb.console import console
+
+        console.print("no graphical session here: open the address above in a browser",
+                      soft_wrap=True, highlight=False)
     try:
         server.run(sockets=[sock])
     finally:

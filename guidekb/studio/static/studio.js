@@ -37,7 +37,8 @@
     const shown = `${file}:${line}:${column}`;
     const full = `${abs}:${line}:${column}`;
     const link = el("a", { class: "loc", title: `open ${full} in VS Code` }, shown);
-    link.href = "vscode://file" + encodeURI(abs.startsWith("/") ? abs : "/" + abs) + `:${line}:${column}`;
+    const path = (abs.startsWith("/") ? abs : "/" + abs).split("/").map(encodeURIComponent).join("/");
+    link.href = "vscode://file" + path + `:${line}:${column}`;
     const copy = el("button", { type: "button", class: "copy", title: `copy ${full}` }, "copy");
     copy.addEventListener("click", () => {
       if (navigator.clipboard) navigator.clipboard.writeText(full).catch(() => {});
