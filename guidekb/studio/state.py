@@ -100,13 +100,16 @@ class Studio:
         self.publish()
         root = str(self.root)
         validation = await self._run(self.quick, "validation", generation, root)
-        if validation is None:
+        if generation != self.generation:
             return
-        if not validation.get("ok"):
+        if validation is None or not validation.get("ok"):
+            reason = ("The knowledge base has problems: fix them and this is checked again."
+                      if validation is not None else
+                      "The validation failed (see Problems): this is checked again on the next save.")
             for name in PANELS[1:]:
                 panel = self.panels[name]
                 panel.status, panel.stale = "blocked", panel.data is not None
-                panel.message = "The knowledge base has problems: fix them and this is checked again."
+                panel.message = reason
             self.publish()
             return
         await self._run(self.quick, "scenarios", generation, root)
