@@ -168,11 +168,27 @@ def test_the_opposite_is_never_suggested_for_a_value_of_the_other_polarity() -> 
         "known values: confirmed, unconfirmed"
 
 
-def test_a_value_outside_an_enum_in_a_case_suggests_the_same_polarity(tmp_path: Path) -> None:
-    from guidekb.engine.format.cases import parse_case
+def test_a_value_outside_an_enum_in_a_case_suggests_the_same_polarity() -> None:
+    from guidekb.engine.format.cases import CaseError, parse_case
     from tests.conftest import HSV_KB
 
-    kb = load_knowledge_base(HSV_KB)
-    with pytest.raises(Exception) as raised:
-        parse_case("immune_status: immunocompromized\n", kb)
-    assert "did you mean 'immunocompromised'?" in str(raised.value.problems[0].hint)  # type: ignore[attr-defined]
+    with pytest.raises(CaseError) as raised:
+        parse_case("immune_status: immunocompetant\n", load_knowledge_base(HSV_KB))
+    [problem] = raised.value.problems()
+    assert problem.hint.startswith("did you mean 'immunocompetent'?")
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("dose_adequate: yes", "allowed: true or false; 'yes' is text in guidekb (YAML 1.2): write true"),
+    ("dose_adequate: Off", "allowed: true or false; 'Off' is text in guidekb (YAML 1.2): write false"),
+    ("days_on_therapy: '14'", "allowed: an integer from 0 to 3650 (days); '14' is text, not a "
+                              "number: write 14 without quotes"),
+])
+def test_a_case_value_yaml_11_would_have_read_otherwise_says_what_to_write(written: str, hint: str) -> None:
+    from guidekb.engine.format.cases import CaseError, parse_case
+    from tests.conftest import HSV_KB
+
+    with pytest.raises(CaseError) as raised:
+        parse_case(written + "\n", load_knowledge_base(HSV_KB))
+    [problem] = raised.value.problems()
+    assert problem.hint == hint

@@ -114,7 +114,8 @@ def test_yes_no_on_off_are_text_so_a_boolean_fact_refuses_them(hsv_kb: Knowledge
     assert not problems and doc.data == {"flag": written}
     problem = only(case_problems(f"on_foscarnet: {written}\n", hsv_kb))
     assert problem.message == f"fact 'on_foscarnet': value '{written}' is not allowed"
-    assert problem.hint == "allowed: true or false"
+    meant = "true" if written.lower() in ("yes", "on", "y") else "false"
+    assert problem.hint == f"allowed: true or false; '{written}' is text in guidekb (YAML 1.2): write {meant}"
 
 
 @pytest.mark.parametrize(("written", "value"), [

@@ -103,6 +103,9 @@ def allowed(spec: FactSpec) -> str:
     return f"a list of: {values}" if spec.type == "enum_list" else f"one of: {values}"
 
 
+_YAML11_BOOLEANS = frozenset({"yes", "no", "y", "n", "on", "off"})  # text since YAML 1.2
+
+
 def value_error(name: str, spec: FactSpec, value: Any) -> tuple[str, str] | None:
     """(message, hint) when `value` is not in the domain of fact `name`, else None.
 
@@ -112,10 +115,18 @@ def value_error(name: str, spec: FactSpec, value: Any) -> tuple[str, str] | None
     if kind == "boolean":
         if isinstance(value, bool):
             return None
+        if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+            written = "true" if value.lower() in ("yes", "y", "on") else "false"
+            return (f"fact '{name}': value {value!r} is not allowed",
+                    f"allowed: true or false; '{value}' is text in guidekb (YAML 1.2): write {written}")
     elif kind == "integer":
         if (not isinstance(value, bool) and isinstance(value, int) and spec.min is not None
                 and spec.max is not None and spec.min <= value <= spec.max):
             return None
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return (f"fact '{name}': value {value!r} is not allowed",
+                    f"allowed: {allowed(spec)}; {value!r} is text, not a number: write {value.strip()} "
+                    "without quotes")
     elif kind == "enum":
         domain = spec.values or []
         if isinstance(value, str) and value in domain:
