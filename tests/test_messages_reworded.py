@@ -169,7 +169,8 @@ def test_the_opposite_is_never_suggested_for_a_value_of_the_other_polarity() -> 
 
 
 def test_a_value_outside_an_enum_in_a_case_suggests_the_same_polarity() -> None:
-    from guidekb.engine.format.cases import CaseError, parse_case
+    from guidekb.engine.errors import CaseError
+    from guidekb.engine.format.cases import parse_case
     from tests.conftest import HSV_KB
 
     with pytest.raises(CaseError) as raised:
@@ -185,7 +186,8 @@ def test_a_value_outside_an_enum_in_a_case_suggests_the_same_polarity() -> None:
                               "number: write 14 without quotes"),
 ])
 def test_a_case_value_yaml_11_would_have_read_otherwise_says_what_to_write(written: str, hint: str) -> None:
-    from guidekb.engine.format.cases import CaseError, parse_case
+    from guidekb.engine.errors import CaseError
+    from guidekb.engine.format.cases import parse_case
     from tests.conftest import HSV_KB
 
     with pytest.raises(CaseError) as raised:
