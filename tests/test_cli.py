@@ -176,5 +176,6 @@ def test_validate_reports_problems_of_every_file_at_once(tmp_path: Path) -> None
     result = guidekb("validate", str(kb), cwd=tmp_path)
     assert result.returncode == 2
     assert "kb/scenarios/zz-broken.yaml:4:17: " in result.stderr and "'iv_foscarnett'" in result.stderr
-    assert "unknown key 'findng'" in result.stderr
-    assert "3 problems found in the knowledge base." in result.stderr
+    assert "unknown key 'findng'" in result.stderr and "did you mean 'finding'?" in result.stderr
+    assert "missing required key 'finding'" not in result.stderr  # said once, as the misspelling
+    assert "2 problems found in the knowledge base." in result.stderr

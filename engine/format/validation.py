@@ -117,12 +117,30 @@ def yaml_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
     return tuple(path)
 
 
+def _without_misspelt_missing(errors: list[Any]) -> list[Any]:
+    """`errors` less each 'missing' key whose misspelling is an unknown key of the same mapping
+    (`findng:` for `finding:`): the unknown key's did-you-mean says all there is to say."""
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            unknown.setdefault(tuple(error["loc"][:-1]), []).append(str(error["loc"][-1]))
+    kept = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "missing" and any(
+                closest(typed, [str(loc[-1])]) is not None for typed in unknown.get(loc[:-1], [])):
+            continue
+        kept.append(error)
+    return kept
+
+
 def _problems(model: type[BaseModel], doc: YamlDocument, prefix: PathKey, data: Any,
               errors: list[Any]) -> list[Problem]:
     """One problem per place: the errors pydantic gives for each member of a union (`equals:
-    [a]` is neither true/false, a number nor text) become one 'expected ... or ...'."""
+    [a]` is neither true/false, a number nor text) become one 'expected ... or ...'; a key
+    both missing and misspelt in the same mapping is said once, as the misspelling."""
     grouped: dict[PathKey, list[Any]] = {}
-    for error in errors:
+    for error in _without_misspelt_missing(errors):
         path = (*prefix, *yaml_path(data, tuple(error["loc"])))
         if error["type"] not in ("missing", "extra_forbidden"):
             while path and path not in doc.values:  # union member labels are not in the file

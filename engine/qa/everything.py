@@ -28,9 +28,9 @@ from guidekb.engine.format.models import Scenario
 from guidekb.engine.format.validation import validate
 from guidekb.engine.format.yamlsource import CASE_LIMITS, KB_LIMITS, Limits, load_yaml
 from guidekb.engine.qa.invariants import INVARIANTS_FILE, Invariant, InvariantsFile, load_invariants
-from guidekb.engine.qa.lint import LINT_FILE, load_acknowledgements
+from guidekb.engine.qa.lint import LINT_FILE, LintFile, load_acknowledgements
 from guidekb.engine.qa.scenarios import load_scenarios, scenario_listing
-from guidekb.engine.qa.source_coverage import CONTEXT_FILE, load_context
+from guidekb.engine.qa.source_coverage import CONTEXT_FILE, ContextFile, load_context
 
 CASES_DIR = "cases"
 T = TypeVar("T")
@@ -100,9 +100,12 @@ def _structure_only(root: Path, cases: tuple[Path, ...]) -> list[Problem]:
         problems += _file_problems(path, Scenario, KB_LIMITS)
     for path in cases:
         problems += _file_problems(path, None, CASE_LIMITS)
-    for name in (CONTEXT_FILE, LINT_FILE):
-        if (root / name).is_file():
-            problems += load_yaml(root / name)[1]
+    for name, model in ((CONTEXT_FILE, ContextFile), (LINT_FILE, LintFile)):
+        path = root / name
+        if path.is_file() and load_yaml(path)[0].data is not None:  # empty: nothing noted
+            problems += _file_problems(path, model, KB_LIMITS)
+        elif path.is_file():
+            problems += load_yaml(path)[1]
     return problems
 
 
