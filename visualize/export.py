@@ -136,7 +136,10 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
                        + _text_version(c.diagram, whole.next_chart(k), case))
                       for k, c in enumerate(book)]
             overview = render(overview_graph(chart_book(kb)), "svg").decode()
-            return html_page(kb, charts, "decision charts", overview).encode()
+            view_name = "decision charts"
+            if case is not None:
+                view_name += f" · the path of {case_name or 'a case'}"
+            return html_page(kb, charts, view_name, overview).encode()
         svg = render(graph, "svg").decode()
         if view == "decisions":  # one chart: its text version (and a case's path) under it
             if number is not None:
