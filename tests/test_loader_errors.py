@@ -184,7 +184,7 @@ GOLDEN = [
         'facts.yaml',
         '    min: 0\n    max: 3650\n',
         '',
-        ["facts.yaml:7:5: facts.days_on_therapy: an integer fact needs both 'min' and 'max'"],
+        ["facts.yaml:7:5: facts.days_on_therapy: an integer fact needs both 'min' and 'max'\n    add min: and max: (the smallest and largest value a case may give)"],
         id='integer_without_range',
     ),
     pytest.param(

@@ -194,3 +194,33 @@ def test_a_case_value_yaml_11_would_have_read_otherwise_says_what_to_write(writt
         parse_case(written + "\n", load_knowledge_base(HSV_KB))
     [problem] = raised.value.problems()
     assert problem.hint == hint
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("invariants", "invariants:\n  - id: x\n    rationale: r\n",
+     ("invariants[0]: an invariant needs exactly one of never_recommend, always_forbid, requires, "
+      "never_both, monotone, no_recommendation_forbidden, recommendations_have_provenance (got none)",
+      "add the property it states, e.g. never_both: {codes: [a, b]}")),
+    ("invariants", "invariants:\n  - id: x\n    rationale: r\n    never_recommend: {code: a, codes: [b], "
+     "when: {always: true}}\n",
+     ("invariants[0].never_recommend: write exactly one of 'code' or 'codes'",
+      "code: x for one code, codes: [x, y] for several")),
+    ("lint", "acknowledgements:\n  - finding: Bad Id\n    reason: r\n",
+     ("acknowledgements[0].finding: must be a finding id, kind:subject, as guidekb lint prints it "
+      "(e.g. never-fires:rule-id)", "got 'Bad Id'")),
+    ("facts", "facts:\n  x:\n    type: integer\n    description: d\n",
+     ("facts.x: an integer fact needs both 'min' and 'max'",
+      "add min: and max: (the smallest and largest value a case may give)")),
+    ("facts", "facts:\n  x:\n    type: enum\n    values: [a, a]\n    description: d\n",
+     ("facts.x: 'values' lists the same value twice", "list each value once")),
+    ("scenario", "description: d\nexpect: {recommend: [a]}\n",
+     ("unknown key 'recommend' in expect", "did you mean 'recommended'?")),
+])
+def test_other_file_kinds_in_the_formats_words(kind: str, text: str, expected: tuple[str, str]) -> None:
+    from guidekb.engine.schema import FILE_KINDS
+
+    doc, _ = parse_yaml(text, f"{kind}.yaml")
+    _, problems = validate(FILE_KINDS[kind], doc)
+    said = [(p.message, p.hint) for p in problems]
+    assert expected in said
+    assert not any(LIBRARY_WORDS.search(m + h) or re.search(r"\^|\$'|\.\+", m + h) for m, h in said)

@@ -174,11 +174,28 @@ _EXPECTED: Mapping[str, str] = MappingProxyType({
     "date_from_datetime_inexact": "a date written YYYY-MM-DD",
     "none_required": "nothing (null)",
 })
+# How to mend what a model's own check refuses (its message says what is wrong), by the
+# message's opening words.
+_MENDS: tuple[tuple[str, str], ...] = (
+    ("a fact of type", "list its values: values: [a, b]"),
+    ("'values' lists the same value twice", "list each value once"),
+    ("'values' is only for", "remove 'values', or make the type enum or enum_list"),
+    ("an integer fact needs both", "add min: and max: (the smallest and largest value a case may give)"),
+    ("'min' (", "swap them, or correct one"),
+    ("'min', 'max' and 'unit' are only", "remove them, or make the type integer"),
+    ("a derived fact is a conclusion", "write type: boolean, or remove derived: true"),
+    ("'then' must derive", "add derive: [...], recommend: [...] or forbid: [...]"),
+    ("write exactly one of 'code' or 'codes'", "code: x for one code, codes: [x, y] for several"),
+    ("an invariant needs exactly one of", "an invariant states one property: keep one of them, "
+     "or split it into two invariants with their own ids"),
+)
 _PATTERNS: Mapping[str, str] = MappingProxyType({
     NAME_PATTERN: "a snake_case name: lowercase letters and digits, words joined by '_' "
                   "(e.g. days_on_therapy)",
     ID_PATTERN: "an id of lowercase letters, digits, '.', '_' and '-', starting with a letter or "
                 "digit (e.g. foscarnet-when-suspected)",
+    r"^[a-z-]+:.+$": "a finding id, kind:subject, as guidekb lint prints it (e.g. "
+                     "never-fires:rule-id)",  # engine/qa/lint.py's Acknowledgement.finding
 })
 
 
@@ -226,8 +243,13 @@ def _problem(model: type[BaseModel], doc: YamlDocument, path: PathKey, error: An
             hint = ("did you mean " + ", ".join(guesses) + "?") if guesses else f"got keys: {', '.join(keys)}"
         elif kind == "condition":
             hint = _got(error)
-        elif "needs exactly one of" in message and isinstance(error.get("input"), dict):
+        elif "needs exactly one of" in message and isinstance(error.get("input"), dict) \
+                and "fact" in error["input"]:
             hint = _operator_hint(error["input"])
+        else:
+            hint = next((mend for start, mend in _MENDS if message.startswith(start)), "")
+            if message.startswith("an invariant needs") and message.endswith("(got none)"):
+                hint = "add the property it states, e.g. never_both: {codes: [a, b]}"
         bad_condition = kind == "condition" or (loc and loc[-1] in CONDITION_TAGS)
         return doc.problem(path, f"{where}: {message}", hint,
                            code=BAD_CONDITION if bad_condition else INVALID_VALUE)
