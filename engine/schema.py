@@ -159,6 +159,8 @@ def _names_list(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     array = next((choice for choice in base.get("anyOf", []) if choice.get("type") == "array"), base)
     limits = {key: array[key] for key in ("minItems", "maxItems") if key in array}
     listed = {"type": "array", "items": item, **limits}
+    if item.get("enum"):  # an example of this knowledge base's own, not the format's
+        narrowed["examples"] = [item["enum"][: max(1, limits.get("minItems", 1))]]
     if "anyOf" in base:
         narrowed["anyOf"] = [listed, {"type": "null"}]
     else:
@@ -169,6 +171,8 @@ def _names_list(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
 def _name(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """`base` (a property holding one name, maybe nullable) narrowed to `item`."""
     kept = {key: value for key, value in base.items() if key not in ("anyOf", "type")}
+    if item.get("enum"):  # an example of this knowledge base's own, not the format's
+        kept["examples"] = [item["enum"][0]]
     if "anyOf" in base:
         return {**kept, "anyOf": [item, {"type": "null"}]}
     return {**kept, **item}
