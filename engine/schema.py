@@ -104,7 +104,6 @@ def kb_schemas(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
 class _Names:
     """What one knowledge base names, in the order its authors wrote them."""
 
-    kb: KnowledgeBase
     facts: Mapping[str, FactSpec]
     case_facts: Mapping[str, FactSpec]
     derived: Mapping[str, FactSpec]
@@ -113,7 +112,7 @@ class _Names:
 
     @classmethod
     def of(cls, kb: KnowledgeBase) -> _Names:
-        return cls(kb, kb.facts, kb.case_facts, kb.derived_facts, kb.outcomes, kb.documents)
+        return cls(kb.facts, kb.case_facts, kb.derived_facts, kb.outcomes, kb.documents)
 
 
 def _enum(names: Iterable[Any], descriptions: Iterable[str] | None = None) -> dict[str, Any]:
