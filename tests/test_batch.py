@@ -263,6 +263,8 @@ def test_cli_output_file_is_never_a_users_file_and_is_written_whole(hsv_kb: Know
     again = guidekb("run", "--batch", str(source), "--kb", str(HSV_KB), "-o", str(out))  # ours now
     assert again.returncode == 0 and out.read_bytes() == first
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") and "tmp" in p.name) == []
+    to_null = guidekb("run", "--batch", str(source), "--kb", str(HSV_KB), "-o", os.devnull, "--summary")
+    assert to_null.returncode == 0 and b"RECOMMENDED" in to_null.stdout  # a device is written as it is
 
 def test_cli_summary_as_json_and_text(mixed: tuple[list[bytes], list[dict[str, Any]]],
                                       single: list[LineResult], hsv_kb: KnowledgeBase) -> None:

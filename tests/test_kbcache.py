@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,7 +187,14 @@ CORRUPTIONS: dict[str, Callable[[Path], object]] = {
     "a bad location": lambda p: p.write_text(json.dumps({**json.loads(p.read_text()),
                                                          "rule_locations": {"r": ["f", "1", 1]}})),
     "a folder": lambda p: _replace_by_folder(p),
+    "a source outside the knowledge base": lambda p: p.write_text(json.dumps(_source_outside(json.loads(p.read_text())))),
 }
+
+
+def _source_outside(entry: dict[str, Any]) -> dict[str, Any]:
+    for text in entry["sources"].values():
+        text["file"] = "/etc/hostname"
+    return entry
 
 
 def _replace_by_folder(path: Path) -> None:

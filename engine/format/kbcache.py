@@ -55,7 +55,7 @@ from guidekb.engine.format.kbfiles import YAML_SUFFIXES, list_files
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.format.models import FactSpec, Manifest, Outcome, Rule
-from guidekb.engine.format.sources import SourceText
+from guidekb.engine.format.sources import SourceRefused, SourceText, read_source
 
 FORMAT = 1  # bump when the layout of an entry changes
 _ENGINE = Path(__file__).resolve().parent.parent  # guidekb/engine
@@ -143,10 +143,8 @@ def _to_entry(kb: KnowledgeBase, key: str) -> dict[str, Any]:
     def dump(model: Any) -> Any:
         return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
-    sources = {}
-    for source_id, text in kb.sources.items():
-        file = os.path.relpath(text.path, kb.root)
-        sources[source_id] = {"file": file, "sections": list(text.section_titles)}
+    sources = {source_id: {"file": kb.documents[source_id].file, "sections": list(text.section_titles)}
+               for source_id, text in kb.sources.items()}
     return {
         "format": FORMAT, "key": key, "content_hash": kb.content_hash,
         "manifest": dump(kb.manifest),
@@ -171,9 +169,13 @@ def _from_entry(root: Path, entry: Any, key: str) -> KnowledgeBase | None:
         if not (isinstance(file, str) and isinstance(titles, list)
                 and all(isinstance(t, str) for t in titles)):
             return None
-        # Read again, with the loader's checks: the content hash below covers its text, so a
+        # Read again exactly as the loader reads it (inside the knowledge base only, a regular
+        # UTF-8 text file, every section found); the content hash below covers its text, so a
         # source changed since it was verified is a miss.
-        sources[source_id] = SourceText(source_id, root / file, titles)
+        text = read_source(root, source_id, file, titles)
+        if isinstance(text, SourceRefused) or text.missing_sections:
+            return None
+        sources[source_id] = text
     kb = KnowledgeBase(
         root=root,
         manifest=Manifest.model_validate(entry["manifest"]),
