@@ -144,6 +144,11 @@ def test_cli_one_chart_as_a_slide_or_says_it_needs_a_folder(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "--chart", "8", "-o",
                                       str(tmp_path / "chart8.png")])
     assert result.exit_code == 2 and "give a folder" in result.output
+    folder = tmp_path / "chart8"
+    result = CliRunner().invoke(app, ["flowchart", "--preset", "slide", "--chart", "8", "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in folder.glob("*.png"))
+    assert len(written) > 1 and written[0] == "slide-01.png"
 
 
 def test_a_chart_number_outside_the_book_is_a_clear_error() -> None:

@@ -157,8 +157,12 @@ def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, fo
     if focus is not None and focus not in knowledge.outcomes:
         raise UnknownCode(focus, knowledge)
     book = chart_book(knowledge)
-    if output.suffix == "":  # a folder: every slide
-        slides = all_slides(book, facts)
+    if output.suffix == "":  # a folder: every slide, or the slides of one chart
+        if number is None and focus is None:
+            slides = all_slides(book, facts)
+        else:
+            parts = chart_slides(book, number, focus, facts)
+            slides = [(f"slide-{k:02d}.png", graph) for k, graph in enumerate(parts, 1)]
         with OutputFolder(output, force=force) as folder:
             folder.begin_set(name for name, _ in slides)
             for name, graph in slides:
@@ -172,7 +176,7 @@ def _write_preset(knowledge: KnowledgeBase, preset: str, output: Path | None, fo
     graphs = chart_slides(book, number, focus, facts)
     if len(graphs) > 1:
         raise VisualizeError(f"this chart needs {len(graphs)} slides at 18 pt: give a folder, e.g. -o slides "
-                             "(it writes chart-NN-01.png, chart-NN-02.png, ...)")
+                             "(it writes slide-01.png, slide-02.png, ...)")
     data = render(graphs[0], fmt, SLIDE_DPI if fmt == "png" else None)
     written_to = write_file(output, data, force=force)
     err_console.print(f"wrote {inert(str(written_to))}", markup=False)
