@@ -300,3 +300,13 @@ def test_locations_follow_the_working_directory(kb_copy: Path, tmp_path: Path, i
     again = load_cached(kb_copy, cache=cache)
     assert again.rule_locations == load_knowledge_base(kb_copy).rule_locations
     assert again.rule_locations != first.rule_locations
+
+
+def test_old_entries_are_pruned(kb_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbcache, "KEEP", 2)
+    cache = tmp_path / "cache"
+    for edit in range(4):
+        (kb_copy / "outcomes.yaml").write_text((kb_copy / "outcomes.yaml").read_text() + f"# edit {edit}\n")
+        load_cached(kb_copy, cache=cache)
+    assert len(entries(cache)) == 2
+    assert load_cached(kb_copy, cache=cache, loader=refuse).id == "hsv-resistance"  # the newest kept

@@ -30,12 +30,15 @@ The key (a SHA-256) covers:
 Trust. Entries live under `$XDG_CACHE_HOME/guidekb/kb/` (else `~/.cache/guidekb/kb/`), a
 folder created 0700; an entry is read only if the folder is the user's and closed to others
 and the file is the user's and writable by nobody else, as Python trusts its own
-`__pycache__`. Even then nothing in it is executed: the worst a forged entry could do is what
-editing the knowledge base's own files could do, and those are the user's too.
+`__pycache__`. Even then nothing in it is executed (no pickle, no code): a forged entry could
+at worst stand for a knowledge base whose quotes were never verified, and forging one takes
+write access to the user's private folder -- the user's own account, which could as well edit
+guidekb itself. (An HMAC would need a key kept in that same folder, so it would add nothing.)
 
 Writes are atomic (a temporary file in the same folder, renamed), so concurrent writers and
-readers never see half an entry. `GUIDEKB_NO_CACHE=1` (or `load_cached(..., use_cache=False)`,
-`guidekb run --no-cache`) turns the cache off. A knowledge base with problems is never cached:
+readers never see half an entry; the 32 most recent entries are kept, older ones removed.
+`GUIDEKB_NO_CACHE=1` (or `load_cached(..., use_cache=False)`, `guidekb run --no-cache`) turns
+the cache off. A knowledge base with problems is never cached:
 they are reported on every load, as before.
 """
 
@@ -229,8 +232,21 @@ def _write(root: Path, path: Path, kb: KnowledgeBase, key: str) -> None:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        _prune(path.parent, keep=path)
     except Exception:  # no cache (a read-only home, a full disk) is not a failure
         return
+
+
+KEEP = 32  # entries kept: an author editing a knowledge base makes a new one per edit
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove all but the KEEP most recently written entries (never the one just written);
+    another process removing one first is no failure."""
+    entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[KEEP:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 def load_cached(root: Path | str, *, cache: Path | None = None, use_cache: bool = True,
