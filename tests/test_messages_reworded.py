@@ -224,3 +224,21 @@ def test_other_file_kinds_in_the_formats_words(kind: str, text: str, expected: t
     said = [(p.message, p.hint) for p in problems]
     assert expected in said
     assert not any(LIBRARY_WORDS.search(m + h) or re.search(r"\^|\$'|\.\+", m + h) for m, h in said)
+
+
+@pytest.mark.parametrize(("file", "text", "expected"), [
+    ("facts.yaml", "facts:\n  - x: 1\n",
+     ("facts: expected a mapping (one 'key: value' per line)",
+      "got a list; write each entry as 'name:' with its keys indented below it, not as '- '")),
+    ("facts.yaml", "", ("the file is empty", "see docs/format.md for the layout of facts.yaml")),
+    ("invariants.yaml", "invariants:\n  - id: x\n    rationale: r\n    never_both: [a, b]\n",
+     ("invariants[0].never_both: expected a mapping with the keys codes",
+      "got a list: the list goes under a key, e.g. never_both: {codes: [...]}")),
+])
+def test_a_list_for_a_mapping_and_an_empty_file(tmp_path: Path, file: str, text: str,
+                                                expected: tuple[str, str]) -> None:
+    from guidekb.engine.qa.everything import check_everything
+
+    kb = write_mini_kb(tmp_path / "kb")
+    (kb / file).write_text(text, encoding="utf-8")
+    assert expected in [(p.message, p.hint) for p in check_everything(kb).problems]

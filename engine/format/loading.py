@@ -119,7 +119,8 @@ def _read(path: Path, model: type[M], problems: list[Problem]) -> tuple[YamlDocu
     if syntax:
         return doc, None
     if not isinstance(doc.data, dict):
-        problems.append(Problem(doc.file, 1, 1, "expected a mapping at the top of the file",
+        said = "the file is empty" if doc.data is None else "expected a mapping at the top of the file"
+        problems.append(Problem(doc.file, 1, 1, said,
                                 f"see docs/format.md for the layout of {path.name}",
                                 code=NOT_A_MAPPING))
         return doc, None

@@ -350,7 +350,12 @@ def _author_wording(model: type[BaseModel], kind: str, error: Any,
         keys = ", ".join(info.alias or name for name, info in expected.model_fields.items()) \
             if expected is not None else ""
         what = f"a mapping with the keys {keys}" if keys else "a mapping"
-        if isinstance(error.get("input"), list) and path:
+        given = error.get("input")
+        if isinstance(given, list) and path:
+            if expected is not None and given and not any(isinstance(item, dict) for item in given):
+                first = next(iter(expected.model_fields.values()))
+                example = f"{path[-1]}: {{{first.alias or next(iter(expected.model_fields))}: [...]}}"
+                return f"expected {what}", f"{got}: the list goes under a key, e.g. {example}", WRONG_TYPE
             return (f"expected {what}",
                     f"write its keys directly under '{path[-1]}:', not as list items ('- ')", WRONG_TYPE)
         return f"expected {what}", got, WRONG_TYPE
@@ -358,6 +363,8 @@ def _author_wording(model: type[BaseModel], kind: str, error: Any,
         hint = got
         if kind == "list_type":
             hint += "; write [a, b] or one '- item' per line"
+        elif kind == "dict_type" and isinstance(error.get("input"), list):
+            hint += "; write each entry as 'name:' with its keys indented below it, not as '- '"
         return f"expected {_EXPECTED[kind]}", hint, WRONG_TYPE
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
