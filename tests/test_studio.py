@@ -424,6 +424,16 @@ def test_a_broken_rule_file_shows_its_problem_and_marks_the_rest_stale(tmp_path:
         assert evaluate(client, {}).status_code == 200
 
 
+def test_without_watchfiles_the_page_says_it_does_not_follow_saves(monkeypatch: pytest.MonkeyPatch,
+                                                                   kb_copy: Path) -> None:
+    """Never a page that looks live but is not: checked once, and a notice says so."""
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    with studio_client(kb_copy) as client:
+        state = settled(client)
+    assert "cannot follow saves" in state["notice"]
+    assert state["panels"]["validation"]["data"]["ok"]
+
+
 # --- the command -----------------------------------------------------------------------------
 
 

@@ -55,6 +55,7 @@ class Studio:
     quick: Lane = field(default_factory=lambda: Lane("quick"))
     slow: Lane = field(default_factory=lambda: Lane("slow"))
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    notice: str = ""  # shown in the page's header: something the author must know
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _recompute: asyncio.Task[None] | None = None
 
@@ -81,7 +82,7 @@ class Studio:
                 {"title": chart["title"], "url": f"/charts/{self.panels['charts'].generation}/{k}.svg"}
                 for k, chart in enumerate(charts["data"]["charts"])]}
         return {"version": self.version, "generation": self.generation, "root": str(self.root),
-                "panels": panels}
+                "notice": self.notice, "panels": panels}
 
     # --- recomputing --------------------------------------------------------------------------
 
@@ -159,8 +160,13 @@ class Studio:
         watch itself end (the folder deleted and made again, as a checkout may do), it starts
         again and recomputes: a page that silently stopped following the files would show
         stale results as current."""
-        from watchfiles import awatch
-
+        try:
+            from watchfiles import awatch
+        except ImportError as exc:  # a broken installation: say so rather than wait forever
+            self.notice = (f"cannot follow saves ({exc}; reinstall guidekb): checked once, "
+                           "restart the studio to check again")
+            self.changed()
+            return
         while not self.stopping.is_set():
             self.changed()
             with contextlib.suppress(OSError, RuntimeError):

@@ -236,6 +236,10 @@
       summary.className = busy ? "busy" : "ok";
       summary.textContent = busy ? "valid; checking the rest…" : "valid; everything checked";
     }
+    if (state.notice) {
+      byId("connection").className = "connection lost";
+      byId("connection").textContent = state.notice;
+    }
     document.body.dataset.generation = state.generation;
     document.body.dataset.busy = busy;
     playgroundState(validation, state.generation);
@@ -427,7 +431,10 @@
   function connect() {
     const events = new EventSource("/events");
     const connection = byId("connection");
-    events.addEventListener("open", () => { connection.className = "connection"; connection.textContent = "live"; });
+    events.addEventListener("open", () => {
+      if (current && current.notice) return; // the notice stays in view
+      connection.className = "connection"; connection.textContent = "live";
+    });
     events.addEventListener("error", () => {
       connection.className = "connection lost";
       connection.textContent = "disconnected: is `guidekb studio` still running? retrying…";
