@@ -180,18 +180,29 @@ def test_a_solver_interrupted_by_ctrl_c_raises_keyboard_interrupt() -> None:
 
 @pytest.mark.parametrize("command", [["check", "--samples", "1000000"], ["lint"], ["check", "--prove"]])
 def test_ctrl_c_stops_a_running_command_promptly(tmp_path: Path, command: list[str]) -> None:
-    process = subprocess.Popen([*GUIDEKB, *command], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                               "XDG_CACHE_HOME": str(tmp_path / "cache"),
-                                               "PYTHONPATH": str(ROOT)})
-    time.sleep(1.5)
-    assert process.poll() is None, "the command ended before it could be interrupted"
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
-    assert time.monotonic() - sent < 5
-    assert stderr == "guidekb: interrupted\n"
+    """Ctrl-C at several moments of a command's life (loading guidekb, loading the knowledge
+    base, the work itself) always ends it within 5 s with 130 and one line. A moment after the
+    command ended on its own proves nothing and is skipped; at least two must have landed (a
+    faster machine or the cache of verified knowledge bases moves the end earlier)."""
+    landed = 0
+    for delay in (0.4, 0.8, 1.2, 1.6):
+        process = subprocess.Popen([*GUIDEKB, *command], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True,
+                                   env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                                        "PYTHONPATH": str(ROOT)})
+        time.sleep(delay)
+        if process.poll() is not None:
+            process.communicate()
+            continue
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 130, f"Ctrl-C after {delay} s: {stderr}"
+        assert time.monotonic() - sent < 5
+        assert stderr == "guidekb: interrupted\n", f"Ctrl-C after {delay} s"
+        landed += 1
+    assert landed >= 2, "the command ended before it could be interrupted"
 
 
 @pytest.mark.parametrize("args", [
