@@ -32,8 +32,6 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from guidekb.console import err_console
-
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -76,6 +74,8 @@ BlocksizeOption = Annotated[int | None, typer.Option(
 
 def fail(message: str, hint: str = "") -> int:
     """Print why the run cannot be done; the exit status for it."""
+    from guidekb.console import err_console  # here: rich is not needed by a run that succeeds
+
     err_console.print(f"error: {message}", markup=False, highlight=False)
     if hint:
         err_console.print(f"    {hint}", markup=False, highlight=False)
@@ -110,6 +110,8 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
         typer.echo(render_summary(totals, fmt), nl=False)
     if not totals.ok:
         where = ", ".join(map(str, totals.first_failures))
+        from guidekb.console import err_console
+
         err_console.print(f"{totals.failed} of {totals.cases} cases failed (first at line {where}); "
                           "their error objects are in the output", markup=False, highlight=False)
         return 1
@@ -207,6 +209,8 @@ class _Bar:
     Draws nothing at all when stderr is not a terminal."""
 
     def __init__(self, total_bytes: int | None) -> None:
+        from guidekb.console import err_console
+
         self.progress: Progress | None = None
         self.cases = 0
         if err_console.is_terminal:

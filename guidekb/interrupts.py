@@ -28,6 +28,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType, ModuleType
+from typing import Any
 
 _pressed = threading.Event()
 _acknowledged = threading.Event()
@@ -42,6 +43,17 @@ def install() -> None:
         return
     signal.signal(signal.SIGINT, _on_interrupt)
     _silence_z3()
+    _previous_hook = sys.unraisablehook
+
+    def quiet_after_interrupt(unraisable: Any) -> None:
+        """After Ctrl-C, drop Python's "Exception ignored in ..." reports: the interrupt can
+        land inside z3's constructors or callbacks, and the half-built objects it leaves fail
+        again in their finalizers. The run is ending with 130 anyway; before Ctrl-C, such a
+        report is printed as always."""
+        if not _pressed.is_set():
+            _previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_after_interrupt
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
@@ -72,9 +84,15 @@ def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     # raising here would be printed and ignored; the watcher delivers it again shortly
 
 
+# Where an exception raised is printed as "ignored" and lost: an object's finalizer, and z3's
+# error handler, a Python function z3's C code calls back through ctypes (a Ctrl-C landing in
+# it was lost that way once commands started fast enough to be proving at the moment).
+_RAISE_IS_LOST = frozenset({"__del__", "z3_error_handler"})
+
+
 def _in_finalizer(frame: FrameType | None) -> bool:
     while frame is not None:
-        if frame.f_code.co_name == "__del__":
+        if frame.f_code.co_name in _RAISE_IS_LOST:
             return True
         frame = frame.f_back
     return False

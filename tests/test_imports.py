@@ -52,6 +52,14 @@ def test_run_imports_nothing_heavy_cold_or_warm(tmp_path: Path, fmt: str) -> Non
     assert cold == [] and warm == []
 
 
+def test_a_json_run_does_not_even_import_rich(tmp_path: Path) -> None:
+    program = PROGRAM.format(heavy={"rich"}, check_z3=False)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", program, "run", str(CASE), "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.stdout.startswith("[") and "MODULES []" in done.stderr
+
+
 def test_commands_that_prove_still_get_z3_without_its_ctrl_c_handler(tmp_path: Path) -> None:
     modules, stderr = _imported(["lint"], tmp_path, check_z3=True)
     assert "z3" in modules

@@ -21,7 +21,6 @@ from guidekb.batch_cli import (
     SummaryOption,
     run_batch_command,
 )
-from guidekb.console import console
 from guidekb.engine.errors import UNREADABLE_FILE, CaseError, Problem
 from guidekb.engine.format.cases import load_case, parse_case
 from guidekb.engine.format.inert import json_inert
@@ -29,7 +28,6 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.yamlsource import CASE_LIMITS
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbOption, load
-from guidekb.render import print_answer
 
 
 def run(
@@ -80,6 +78,9 @@ def run(
         if fmt is SummaryFormat.json:
             results.append({"file": name, "answer": answer.model_dump(mode="json")})
         else:
+            from guidekb.console import console  # rich: only for text (it costs a JSON run a tenth)
+            from guidekb.render import print_answer
+
             print_answer(console, answer, name)
     if fmt is SummaryFormat.json:
         document = json.dumps(results, indent=2, ensure_ascii=False)
