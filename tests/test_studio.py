@@ -511,3 +511,17 @@ def test_without_the_studio_extra_it_says_how_to_install_it(tmp_path: Path) -> N
                             env=studio_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert "pip install 'guidekb[studio]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_save_as_scenario_never_writes_into_an_installed_knowledge_base(tmp_path: Path) -> None:
+    """`guidekb studio` with no --kb outside any knowledge base opens the default one, which in
+    a pip installation is package data in site-packages: a scenario saved there would change
+    every user's copy and vanish at the next upgrade. Refused (409), nothing written."""
+    installed = tmp_path / "lib" / "python3.11" / "site-packages" / "guidekb" / "knowledge" / "hsv"
+    shutil.copytree(HSV_KB, installed)
+    before = tree_hashes(installed)
+    client = TestClient(create_app(Studio(installed.resolve()), allowed_hosts=["testserver"]))
+    response = client.post("/api/scenarios", json={"case": CONFIRMED, "name": "mine"})
+    assert response.status_code == 409
+    assert "guidekb init" in response.json()["error"]
+    assert tree_hashes(installed) == before

@@ -47,4 +47,13 @@ def find_knowledge_base(explicit: Path | None, cwd: Path) -> FoundKnowledgeBase:
     return FoundKnowledgeBase(PACKAGED_KB.resolve(), PACKAGED)
 
 
-__all__ = ["GIVEN", "PACKAGED", "PACKAGED_KB", "SEARCHED", "FoundKnowledgeBase", "find_knowledge_base"]
+def inside_installed_package(path: Path) -> bool:
+    """Whether `path` lies inside an installed Python distribution (site-packages): there, a
+    knowledge base is package data, shared by every user of that Python and replaced by the
+    next upgrade, so nothing guidekb does may write into it. (A repository checkout's own
+    knowledge/ folder, even when installed editable, is the author's working tree.)"""
+    return any(part in {"site-packages", "dist-packages"} for part in path.absolute().parts)
+
+
+__all__ = ["GIVEN", "PACKAGED", "PACKAGED_KB", "SEARCHED", "FoundKnowledgeBase", "find_knowledge_base",
+           "inside_installed_package"]

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from guidekb.engine.format.locate import inside_installed_package
 from guidekb.studio.events import state_events
 from guidekb.studio.playground import BadRequest, case_from, scenario_request
 from guidekb.studio.state import Studio
@@ -34,6 +35,9 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG shown on its own runs nothing
 STATIC = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+INSTALLED_READ_ONLY = (
+    "this knowledge base is installed with guidekb (inside site-packages), so the studio does "
+    "not write into it: start your own with 'guidekb init DIR' and open 'guidekb studio --kb DIR'")
 
 
 def static_text(name: str) -> bytes:
@@ -92,6 +96,8 @@ def create_app(studio: Studio, allowed_hosts: list[str] | None = None) -> Starle
         return _answer(await studio.playground("evaluate", case))
 
     async def save(request: Request) -> Response:
+        if inside_installed_package(studio.root):
+            return _error(409, INSTALLED_READ_ONLY)
         try:
             case, name, description = scenario_request(await _json_body(request, hosts),
                                                        studio.root / "scenarios")
