@@ -18,6 +18,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
 INTERRUPTED = 130  # as guidekb.exits.INTERRUPTED, for before that module is loaded
@@ -32,19 +33,20 @@ def main() -> None:
         sys.stderr.write("guidekb: interrupted\n")
         _exit(INTERRUPTED)
     try:
-        interrupts.install()
-        _quiet_rule_engine_log()
-        from guidekb.app import app
+        try:
+            interrupts.install()
+            _quiet_rule_engine_log()
+            from guidekb.app import app
 
-        app(prog_name="guidekb")  # exits (standalone Typer); returning would mean success
-        code = interrupted() if interrupts.pressed() else 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else INVALID)
-        if code == INTERRUPTED or interrupts.pressed():
-            code = interrupted()
-    except BaseException as exc:  # outside any command: loading guidekb, or Typer itself
-        code = report(exc)
-    _exit(code)
+            app(prog_name="guidekb")  # exits (standalone Typer); returning would mean success
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else INVALID)
+        except BaseException as exc:  # outside any command: loading guidekb, or Typer itself
+            code = report(exc)
+    except KeyboardInterrupt:  # Ctrl-C on the way out, after the command's own handling
+        code = INTERRUPTED
+    _exit(code, lambda status: interrupted() if status == INTERRUPTED or interrupts.pressed() else status)
 
 
 def _quiet_rule_engine_log() -> None:
@@ -58,7 +60,21 @@ def _quiet_rule_engine_log() -> None:
     log.propagate = False
 
 
-def _exit(code: int) -> NoReturn:
+def _exit(code: int, final: Callable[[int], int] | None = None) -> NoReturn:
+    """Exit with `final(code)`: main's says 130 (and prints `guidekb: interrupted`, once) if
+    Ctrl-C was pressed at any time during the run, else keeps `code`.
+
+    Ctrl-C is ignored from the first statement on, so a late one cannot end the process
+    half-way through its ending (by a traceback, or by SIGINT: a caller would see "killed by
+    signal 2" instead of a status); one that lands just before counts as an interruption."""
+    while True:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+    if final is not None:
+        code = final(code)
     if code != INTERRUPTED:
         sys.exit(code)
     # Interrupted: every `finally` has run on the way here. Exit at once, for two reasons: a
@@ -66,7 +82,6 @@ def _exit(code: int) -> NoReturn:
     # makes CPython end the process by SIGINT at exit even after it was handled, so a caller
     # would see "killed by a signal" instead of 130; and nothing of the interpreter's own
     # clean-up (waiting for threads, finalizers) should hold an interrupted command up.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
