@@ -43,6 +43,11 @@ console = _console(stderr=False)
 err_console = _console(stderr=True)
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 rule`, `2 rules`: a new author's first knowledge base has one of most things."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def shown(value: object) -> str:
     """`value` as text to put inside a Rich markup string: inert, and never markup."""
     return escape(inert(str(value)))

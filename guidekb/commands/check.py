@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from guidekb.console import console, err_console
+from guidekb.console import console, counted, err_console
 from guidekb.console import shown as escape  # data is made inert, not only markup-escaped
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.qa.casespace import sample_cases, space_size
@@ -97,9 +97,9 @@ def _prove_all(kb: KnowledgeBase, invariants: list[Invariant], timeout: int,
     start = time.perf_counter()
     engine = Engine.for_kb(kb)
     space = space_size(kb)
-    _say(f"Proving {len(invariants)} invariants of [bold]{escape(kb.id)}[/bold] "
-         f"{escape(kb.version)} for every case: {len(kb.case_facts)} case facts, "
-         f"{len(kb.rules)} rules, about {_cases(space)} "
+    _say(f"Proving {counted(len(invariants), 'invariant')} of [bold]{escape(kb.id)}[/bold] "
+         f"{escape(kb.version)} for every case: {counted(len(kb.case_facts), 'case fact')}, "
+         f"{counted(len(kb.rules), 'rule')}, about {_cases(space)} "
          "(unknowns included).")
     disagreements = cross_check(kb, CROSS_CHECK_CASES, engine=engine)
     for case in disagreements:

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from guidekb import watching
-from guidekb.console import console, shown
+from guidekb.console import console, counted, shown
 from guidekb.engine.qa.everything import Checked, check_everything
 from guidekb.exits import INVALID, OK
 from guidekb.formats import SarifFormat, TextJsonSarif, guidekb_version, print_json, problem_result, sarif_log
@@ -44,10 +44,11 @@ def validate_once(kb: Path, fmt: TextJsonSarif) -> None:
         raise problems_error(checked.problems, how_found(kb))
     knowledge = checked.kb
     console.print(
-        f"[green]ok[/green] {shown(knowledge.id)} {shown(knowledge.version)}: {len(knowledge.rules)} rules, "
-        f"{len(knowledge.facts)} facts, {len(knowledge.outcomes)} codes, "
-        f"{len(checked.invariants)} invariants, {checked.scenarios} scenarios, {checked.cases} cases, "
-        f"{checked.quotes} source quotes verified in {len(knowledge.sources)} sources",
+        f"[green]ok[/green] {shown(knowledge.id)} {shown(knowledge.version)}: "
+        f"{counted(len(knowledge.rules), 'rule')}, {counted(len(knowledge.facts), 'fact')}, "
+        f"{counted(len(knowledge.outcomes), 'code')}, {counted(len(checked.invariants), 'invariant')}, "
+        f"{counted(checked.scenarios, 'scenario')}, {counted(checked.cases, 'case')}, "
+        f"{counted(checked.quotes, 'source quote')} verified in {counted(len(knowledge.sources), 'source')}",
         soft_wrap=True,
     )
 
