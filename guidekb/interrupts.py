@@ -19,6 +19,7 @@ guidekb keep Python's default behaviour: nothing here runs unless `install` is c
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -32,6 +33,7 @@ from typing import Any
 
 _pressed = threading.Event()
 _acknowledged = threading.Event()
+_deferred = threading.Event()
 _RETRY_SECONDS = 1.0  # an interrupt not acknowledged by then was lost: deliver it again
 
 
@@ -75,10 +77,24 @@ def acknowledged() -> bool:
     return _acknowledged.is_set()
 
 
+def defer() -> None:
+    """From now on Ctrl-C is recorded but neither raised nor delivered again, until `resume`:
+    for an orderly shutdown already under way (the studio stopping its worker processes and
+    releasing their semaphores), which an interrupt landing half-way would leave half done."""
+    _deferred.set()
+
+
+def resume() -> None:
+    """End `defer`, raising the KeyboardInterrupt it held back, if Ctrl-C was pressed."""
+    _deferred.clear()
+    if _pressed.is_set() and not _acknowledged.is_set():
+        raise KeyboardInterrupt
+
+
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     _pressed.set()
-    if _acknowledged.is_set():
-        return  # the run is already ending because of an interrupt: let it end
+    if _acknowledged.is_set() or _deferred.is_set():
+        return  # the run is already ending (because of an interrupt, or in order): let it end
     if not _in_finalizer(frame):
         raise KeyboardInterrupt
     # raising here would be printed and ignored; the watcher delivers it again shortly
@@ -108,7 +124,7 @@ def _watch(read_end: int) -> None:
             continue
         _pressed.set()
         _interrupt_z3()
-        if not _acknowledged.wait(_RETRY_SECONDS):
+        if not _acknowledged.wait(_RETRY_SECONDS) and not _deferred.is_set():
             os.kill(os.getpid(), signal.SIGINT)
 
 
@@ -147,6 +163,10 @@ class _Z3Hook(importlib.abc.MetaPathFinder):
 
 
 def _interrupt_z3() -> None:
-    z3 = sys.modules.get("z3")
-    if z3 is not None:
-        z3.main_ctx().interrupt()
+    """Interrupt a running solver call. z3 may be half-imported when Ctrl-C lands (its module
+    is in sys.modules before it has run), or its context half-built: then no solver is
+    running, and the watcher thread must not die on it with a traceback on the terminal."""
+    context = getattr(sys.modules.get("z3.z3"), "_main_ctx", None)  # never created here
+    if context is not None:
+        with contextlib.suppress(Exception):
+            context.interrupt()

@@ -254,3 +254,41 @@ def test_a_late_ctrl_c_cannot_end_the_exit_by_a_signal(monkeypatch: pytest.Monke
     finally:
         real_signal(signal.SIGINT, signal.default_int_handler)
     assert exits == [130]
+
+
+def test_the_watcher_survives_ctrl_c_while_z3_is_half_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C landing while z3 imports: its module is in sys.modules before `main_ctx` exists.
+    The watcher thread once died there with a traceback on the terminal; it must interrupt a
+    context that exists, create none, and survive one that fails."""
+    import types
+
+    half = types.ModuleType("z3.z3")
+    monkeypatch.setitem(sys.modules, "z3.z3", half)
+    interrupts._interrupt_z3()  # no _main_ctx yet: nothing to do, nothing raised
+    calls: list[str] = []
+
+    class Context:
+        def interrupt(self) -> None:
+            calls.append("interrupt")
+            raise RuntimeError("half-built context")
+
+    half._main_ctx = Context()  # type: ignore[attr-defined]
+    interrupts._interrupt_z3()
+    assert calls == ["interrupt"]
+
+
+def test_a_deferred_ctrl_c_is_raised_when_the_shutdown_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The studio defers Ctrl-C while it stops its workers (an interrupt half-way leaked their
+    semaphores, reported by the resource tracker on the terminal); the interrupt is raised
+    after, so the run still ends with 130."""
+    for event in (interrupts._pressed, interrupts._acknowledged, interrupts._deferred):
+        monkeypatch.setattr(event, "_flag", False)
+    interrupts.defer()
+    try:
+        interrupts._on_interrupt(signal.SIGINT, None)  # recorded, not raised
+        assert interrupts.pressed()
+    finally:
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.resume()
+    interrupts._pressed.clear()
+    interrupts.resume()  # nothing pressed: nothing raised

@@ -3,8 +3,9 @@
 The socket is bound before uvicorn starts, so a port in use is a clear error (exit 2) and
 `--port 0` gets a free port whose address is printed. On Ctrl-C uvicorn stops serving; the
 open event streams are ended at once (otherwise a graceful shutdown would wait for them
-forever) and the worker processes are stopped even mid-proof; uvicorn then raises the signal
-again, which `guidekb` turns into exit status 130 without a traceback (guidekb.interrupts).
+forever) and the worker processes are stopped even mid-proof, with any further Ctrl-C held
+back (guidekb.interrupts.defer) until they are; then the interrupt is raised, which `guidekb`
+turns into exit status 130 without a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import FrameType
 
 import uvicorn
 
+from guidekb import interrupts
 from guidekb.engine.errors import GuidekbError
 from guidekb.studio.app import LOOPBACK_HOSTS, create_app
 from guidekb.studio.state import Studio
@@ -45,6 +47,10 @@ class _StudioServer(uvicorn.Server):
         await super().startup(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # Stopping has begun: a second Ctrl-C, or guidekb's re-delivery of the first, must not
+        # cut the stopping of the workers short (it would leak their semaphores, which the
+        # resource tracker then reports on the terminal). serve() raises it once all is done.
+        interrupts.defer()
         super().handle_exit(sig, frame)
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.studio.end_streams)
@@ -109,8 +115,12 @@ def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_b
     try:
         server.run(sockets=[sock])
     finally:
-        sock.close()
-        _release_worker_queues()
+        interrupts.defer()
+        try:
+            sock.close()
+            _release_worker_queues()
+        finally:
+            interrupts.resume()  # Ctrl-C: KeyboardInterrupt, which guidekb turns into 130
 
 
 def _release_worker_queues() -> None:
