@@ -85,9 +85,11 @@
     if (!data) return;
     if (data.ok) {
       const c = data.counts;
+      const n = (number, noun) => `${number} ${noun}${number === 1 ? "" : "s"}`;  // as guidekb validate
       fill(body, el("p", { class: "pass" },
-        `ok: ${c.rules} rules, ${c.facts} facts, ${c.codes} codes, ${c.invariants} invariants, ` +
-        `${c.scenarios} scenarios, ${c.cases} cases, ${c.quotes} source quotes verified in ${c.sources} sources`));
+        `ok: ${n(c.rules, "rule")}, ${n(c.facts, "fact")}, ${n(c.codes, "code")}, ${n(c.invariants, "invariant")}, ` +
+        `${n(c.scenarios, "scenario")}, ${n(c.cases, "case")}, ${n(c.quotes, "source quote")} verified in ` +
+        n(c.sources, "source")));
       return;
     }
     fill(body, el("ul", { class: "items", id: "problems" }, data.problems.map((p) =>
