@@ -83,7 +83,7 @@ class Requires(Strict):
 
 class NeverBoth(Strict):
     codes: list[str] = Field(min_length=2, description="no two of these are recommended together",
-                             examples=[["iv_foscarnet", "oral_valacyclovir"]])
+                             examples=[["iv_foscarnet", "valacyclovir"]])
 
 
 class Monotone(Strict):
