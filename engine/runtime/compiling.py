@@ -1,4 +1,4 @@
-"""Compile a knowledge base into one durable_rules ruleset, as data: no eval, no source text.
+"""Compile a knowledge base into durable_rules rulesets, as data: no eval, no source text.
 
 Encoding of a case in the engine (one `assert_fact` per case, as durable_rules is fastest
 with few calls):
@@ -21,11 +21,20 @@ with ``$ex`` and the answer does not depend on that engine detail.
 
 Parts of a condition over case facts stay inside the single case pattern; only
 conclusions need joins, so most rules are a one-pattern match.
+
+A knowledge base too large for one durable_rules ruleset (`guidekb.engine.runtime.partition`)
+is run in strata instead, and there a conclusion drawn in an earlier stratum is *carried*:
+a field ``<conclusion>: true`` of the case fact, present only when it was drawn
+(`carried_trigger`). Conclusions are only ever tested positively (the normal form's
+`Concluded`; the loader never lets `NotConcluded` into a rule's true form, and `_atom` refuses
+it), so an absent field reads exactly as "not drawn" -- as `normal_form.atom_holds` reads a
+case. The carried trigger is written from the same alternatives as the joined one: each
+alternative's case tests unchanged, its conclusions to join become field tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -134,27 +143,27 @@ def _node(kb: KnowledgeBase, cond: Condition) -> _Node:
 # --- from the normal form to durable_rules patterns ---------------------------------------------------
 
 @dataclass(frozen=True)
-class _Alternative:
+class Alternative:
     """One way to satisfy a condition: tests on the case fact and conclusions to join."""
 
     case: tuple[Json, ...]
     derived: frozenset[str]
 
 
-def _alternatives(node: _Node) -> list[_Alternative]:
+def _alternatives(node: _Node) -> list[Alternative]:
     if isinstance(node, _Case):
-        return [_Alternative((node.expr,), frozenset())]
+        return [Alternative((node.expr,), frozenset())]
     if isinstance(node, _Derived):
-        return [_Alternative((), frozenset({node.name}))]
+        return [Alternative((), frozenset({node.name}))]
     if isinstance(node, _And):
-        combined = [_Alternative((), frozenset())]
+        combined = [Alternative((), frozenset())]
         for part in node.parts:
-            combined = [_Alternative(a.case + b.case, a.derived | b.derived)
+            combined = [Alternative(a.case + b.case, a.derived | b.derived)
                         for a, b in product(combined, _alternatives(part))]
         return combined
     # _Or: parts over the case fact alone fold into one `$or`; the rest become alternatives.
     case_only: list[Json] = []
-    result: list[_Alternative] = []
+    result: list[Alternative] = []
     for part in node.parts:
         alts = _alternatives(part)
         if alts and all(not a.derived for a in alts):
@@ -162,7 +171,7 @@ def _alternatives(node: _Node) -> list[_Alternative]:
         else:
             result += alts
     if case_only:
-        result.insert(0, _Alternative((case_only[0] if len(case_only) == 1 else {"$or": case_only},),
+        result.insert(0, Alternative((case_only[0] if len(case_only) == 1 else {"$or": case_only},),
                                       frozenset()))
     return result
 
@@ -173,7 +182,7 @@ def _conjoin(exprs: tuple[Json, ...]) -> Json:
     return exprs[0] if len(exprs) == 1 else {"$and": list(exprs)}
 
 
-def _patterns(alt: _Alternative) -> list[Json]:
+def _patterns(alt: Alternative) -> list[Json]:
     case = {"$and": [{"_k": CASE}, *alt.case]} if alt.case else {"_k": CASE}
     patterns: list[Json] = [{"c": case}]
     for i, name in enumerate(sorted(alt.derived)):
@@ -181,14 +190,51 @@ def _patterns(alt: _Alternative) -> list[Json]:
     return patterns
 
 
+def rule_alternatives(kb: KnowledgeBase, cond: Condition) -> list[Alternative]:
+    """The ways a condition can be true, each as case tests and conclusions it needs (none:
+    it can never be true)."""
+    return _alternatives(_node(kb, cond))
+
+
+def carried_trigger(alternatives: list[Alternative]) -> Json | None:
+    """The trigger for a condition's alternatives when conclusions drawn before are fields of
+    the case fact (see the module docstring): one pattern on the case fact per alternative,
+    its conclusion tests first (rules testing one conclusion then share its alpha node), or
+    None if the condition can never be true."""
+    patterns = [{"c": _conjoin(({"_k": CASE}, *({name: True} for name in sorted(alt.derived)), *alt.case))}
+                for alt in alternatives]
+    if not patterns:
+        return None
+    if len(patterns) == 1:
+        return {"all": patterns}
+    return {"any": [{f"m_{i}$all": [pattern]} for i, pattern in enumerate(patterns)]}
+
+
+def joined_trigger(alternatives: list[Alternative]) -> Json | None:
+    """The trigger for a condition's alternatives with conclusions joined as their own facts,
+    or None if the condition can never be true."""
+    if not alternatives:
+        return None
+    if len(alternatives) == 1:
+        return {"all": _patterns(alternatives[0])}
+    return {"any": [{f"m_{i}$all": _patterns(alt)} for i, alt in enumerate(alternatives)]}
+
+
 def compile_condition(kb: KnowledgeBase, cond: Condition) -> Json | None:
     """The durable_rules trigger for a condition, or None if it can never be true."""
-    alts = _alternatives(_node(kb, cond))
-    if not alts:
-        return None
-    if len(alts) == 1:
-        return {"all": _patterns(alts[0])}
-    return {"any": [{f"m_{i}$all": _patterns(alt)} for i, alt in enumerate(alts)]}
+    return joined_trigger(rule_alternatives(kb, cond))
+
+
+def joined_triggers(kb: KnowledgeBase, alternatives: Mapping[str, list[Alternative]] | None = None) -> Json:
+    """Rule id -> trigger, for every rule that can fire, conclusions joined (one ruleset);
+    `alternatives` (rule id -> `rule_alternatives`) saves computing them again."""
+    triggers: Json = {}
+    for rule in kb.rules:
+        alts = alternatives[rule.id] if alternatives is not None else rule_alternatives(kb, rule.when)
+        trigger = joined_trigger(alts)
+        if trigger is not None:
+            triggers[rule.id] = trigger
+    return triggers
 
 
 def compile_ruleset(kb: KnowledgeBase, action: Callable[[str], Callable[[Any], None]]) -> Json:
@@ -196,10 +242,9 @@ def compile_ruleset(kb: KnowledgeBase, action: Callable[[str], Callable[[Any], N
 
     `action(rule_id)` returns the callable durable_rules runs when that rule matches.
     """
-    definition: Json = {}
-    for rule in kb.rules:
-        trigger = compile_condition(kb, rule.when)
-        if trigger is not None:
-            trigger["run"] = action(rule.id)
-            definition[rule.id] = trigger
-    return definition
+    return {rule_id: {**trigger, "run": action(rule_id)} for rule_id, trigger in joined_triggers(kb).items()}
+
+EVERY_CASE: Json = {"all": [{"c": {"_k": CASE}}]}
+"""The trigger of `always: true`, which matches every case. durable_rules keeps a session for
+a case no rule matches, and deleting it then corrupts its memory (measured on 2.0.28), so every
+registered ruleset has a rule with this trigger (`guidekb.engine.runtime.evaluation`)."""

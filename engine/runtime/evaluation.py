@@ -1,18 +1,28 @@
-"""Evaluate cases on the compiled durable_rules ruleset and assemble the answer.
+"""Evaluate cases on the compiled durable_rules ruleset(s) and assemble the answer.
 
-Compiled once per content: durable_rules never frees a registered ruleset, so the ruleset of
-a knowledge base is registered once per process under its content hash and shared by every
+Two ways to run, chosen by size (`guidekb.engine.runtime.partition.plan`): a knowledge base
+whose alpha network provably fits durable_rules' fixed arrays within the budget (the shipped
+one does) runs as one ruleset with native forward chaining, each conclusion asserted as its
+own fact; a larger one runs in strata of chunks, each chunk its own ruleset, with the
+conclusions of earlier strata carried on the case fact. A chunk none of whose rules can fire
+with the conclusions drawn so far is skipped. Both reach the same fixpoint; `derived_by` names,
+for each conclusion, the earliest rule in knowledge-base order among the fired rules that
+derive it, so the explanation does not depend on firing order or on the way of running.
+
+Compiled once per content: durable_rules never frees a registered ruleset, so the ruleset(s) of
+a knowledge base are registered once per process under its content hash and shared by every
 `Engine` made for that content (`Engine(kb)` may be called any number of times; a knowledge
-base changed in memory has another hash and gets its own ruleset). Each case runs in its own
-session, always deleted afterwards, so nothing of one case reaches another (and durable_rules'
-limit of 1,024 live sessions is never approached).
+base changed in memory has another hash and gets its own rulesets). Each case runs in its own
+session per ruleset run, always deleted afterwards, so nothing of one case reaches another (and
+durable_rules' limit of 1,024 live sessions is never approached).
 
 Fail closed. durable_rules catches every exception raised inside a rule action, KeyboardInterrupt
 included, and carries on with fewer rules fired; it also silently abandons the rest of a run if
 an action outlives its lease. Neither may ever become an answer with conclusions missing, so
 every action runs inside a guard that records what went wrong, and after the run the engine
 checks that every action that started also finished, that durable_rules reports no swallowed
-exception and that the run completed. Otherwise the case raises `EvaluationError` (a
+exception and that the run completed -- after every chunk, in the partitioned way, and the
+first chunk that fails ends the case. Otherwise the case raises `EvaluationError` (a
 KeyboardInterrupt or SystemExit recorded inside an action is re-raised as itself) and no
 answer is given.
 """
@@ -33,7 +43,8 @@ from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.assembly import RuleIndex, build_answer
-from guidekb.engine.runtime.compiling import CASE, DERIVED, compile_ruleset, encode_case
+from guidekb.engine.runtime.compiling import CASE, DERIVED, EVERY_CASE, encode_case, joined_triggers
+from guidekb.engine.runtime.partition import DEFAULT_BUDGET, Chunk, Plan, alternatives_of, plan, project
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -47,7 +58,7 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
 @dataclass
 class _Session:
     """What one case's run did: the rules fired, the conclusions drawn (and by which rule), and
-    the bookkeeping that proves the run complete."""
+    the bookkeeping that proves the run complete. One per case, across every ruleset it runs."""
 
     fired: list[str] = field(default_factory=list)
     derived_by: dict[str, str] = field(default_factory=dict)
@@ -55,10 +66,10 @@ class _Session:
     finished: int = 0  # actions that ran to their end
     failure: BaseException | None = None  # the first exception raised inside an action
     failed_rule: str = ""
+    _fired: set[str] = field(default_factory=set, repr=False)  # `fired`, for membership
 
 
 _SEEN_RULE = "guidekb:every-case"  # not a rule id: ids never contain ':'
-_EVERY_CASE: dict[str, Any] = {"all": [{"c": {"_k": CASE}}]}  # the trigger of `always: true`
 
 
 def _seen(c: Any) -> None:
@@ -66,25 +77,30 @@ def _seen(c: Any) -> None:
 
 
 class _Ruleset:
-    """A knowledge base's rules registered with durable_rules under a name derived from its
-    content hash: one per distinct content per process, shared by every Engine of that content."""
+    """Triggers registered with durable_rules under one name: the whole knowledge base (native
+    forward chaining) or one chunk of it. One per distinct content per process, shared by every
+    Engine of that content."""
 
-    def __init__(self, kb: KnowledgeBase, host: _QuietHost) -> None:
+    def __init__(self, name: str, kb: KnowledgeBase, triggers: Mapping[str, dict[str, Any]],
+                 host: _QuietHost, *, chaining: bool) -> None:
         self.host = host
-        self.name = f"guidekb:{kb.id}:{kb.version}:{kb.content_hash[:32]}"
+        self.name = name
         self.sessions: dict[str, _Session] = {}
         self._ids = itertools.count()
-        read = {name for rule in kb.rules for name in facts_read(rule.when) if name in kb.derived_facts}
-        # A conclusion no rule reads is recorded but not asserted: durable_rules would refuse
-        # it (MessageNotHandledException) and nothing could fire on it anyway.
+        self._order = {rule.id: i for i, rule in enumerate(kb.rules)}
         self._derives = {rule.id: tuple(rule.then.derive) for rule in kb.rules}
+        # A conclusion no rule reads is recorded but not asserted: durable_rules would refuse
+        # it (MessageNotHandledException) and nothing could fire on it anyway. A chunk asserts
+        # nothing: no rule of a stratum reads a conclusion of its own stratum.
+        read = ({name for rule in kb.rules for name in facts_read(rule.when) if name in kb.derived_facts}
+                if chaining else set())
         self._asserted = {rule.id: tuple(n for n in rule.then.derive if n in read) for rule in kb.rules}
-        self.definition = compile_ruleset(kb, self._action)
-        triggers = [{k: v for k, v in rule.items() if k != "run"} for rule in self.definition.values()]
-        if _EVERY_CASE not in triggers:
+        self.definition = {rule_id: {**trigger, "run": self._action(rule_id)}
+                           for rule_id, trigger in triggers.items()}
+        if EVERY_CASE not in triggers.values():
             # durable_rules keeps a session for a case no rule matches, and deleting it then
             # corrupts its memory (measured on 2.0.28): make sure something matches every case.
-            self.definition[_SEEN_RULE] = {**_EVERY_CASE, "run": self._action(_SEEN_RULE)}
+            self.definition[_SEEN_RULE] = {**EVERY_CASE, "run": self._action(_SEEN_RULE)}
         host.register_rulesets({self.name: self.definition})
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
@@ -109,23 +125,30 @@ class _Ruleset:
         return guarded
 
     def record(self, session: _Session, rule_id: str, c: Any) -> None:
-        """A rule fired: note it and assert what it concludes, which chains forward."""
-        if rule_id in session.fired:
+        """A rule fired: note it and assert what it concludes, which chains forward. A
+        conclusion is explained by the earliest fired rule (knowledge-base order) deriving it."""
+        if rule_id in session._fired:
             return  # an `any` rule may match more than one way; once is enough
+        session._fired.add(rule_id)
         session.fired.append(rule_id)
+        derived_by, order = session.derived_by, self._order
         for name in self._derives[rule_id]:
-            if name not in session.derived_by:
-                session.derived_by[name] = rule_id
+            before = derived_by.get(name)
+            if before is None:
+                derived_by[name] = rule_id
                 if name in self._asserted[rule_id]:
                     c.assert_fact({"_k": DERIVED, "_n": name})
+            elif order[rule_id] < order[before]:
+                derived_by[name] = rule_id
 
-    def run(self, fact: dict[str, Any]) -> _Session:
-        """Run one encoded case to its fixpoint in a fresh session, always deleted afterwards;
-        raises EvaluationError (or re-raises an interrupt) rather than return a partial run."""
+    def run(self, fact: dict[str, Any], session: _Session) -> None:
+        """Run one encoded case to its fixpoint in a fresh session, always deleted afterwards,
+        adding to `session`; raises EvaluationError (or re-raises an interrupt) rather than
+        leave a partial run."""
         sid = f"s{next(self._ids)}"
-        session = _Session()
         self.sessions[sid] = session
         fact["sid"] = sid
+        fired_before = len(session.fired)
         outcome: object = None
         engine_error: BaseException | None = None
         try:
@@ -140,12 +163,36 @@ class _Ruleset:
                 self.host.delete_state(self.name, sid)
             finally:
                 del self.sessions[sid]
-        _check_complete(session, outcome, engine_error)
-        return session
+        _check_complete(session, outcome, engine_error, len(session.fired) > fired_before)
 
 
-def _check_complete(session: _Session, outcome: object, engine_error: BaseException | None) -> None:
-    """Raise unless the run reached its fixpoint with every action complete."""
+class _Strata:
+    """A knowledge base too large for one ruleset: its chunks in run order, each registered
+    as its own ruleset (`guidekb.engine.runtime.partition`)."""
+
+    def __init__(self, kb: KnowledgeBase, chunks: tuple[Chunk, ...], host: _QuietHost, prefix: str) -> None:
+        self.chunks = tuple(
+            (chunk, _Ruleset(f"{prefix}:c{chunk.index}", kb, chunk.definition, host, chaining=False))
+            for chunk in chunks)
+        self.name = prefix
+
+    @property
+    def sessions(self) -> dict[str, _Session]:
+        return {sid: s for _, ruleset in self.chunks for sid, s in ruleset.sessions.items()}
+
+    def run(self, fact: dict[str, Any], session: _Session) -> None:
+        """Run the chunks in order, each on the case fact with the conclusions drawn so far,
+        skipping a chunk that cannot fire; the first that fails ends the case (raises)."""
+        drawn = session.derived_by
+        for chunk, ruleset in self.chunks:
+            if chunk.may_fire(drawn):
+                ruleset.run(project(chunk, fact, drawn), session)
+
+
+def _check_complete(session: _Session, outcome: object, engine_error: BaseException | None,
+                    fired_now: bool) -> None:
+    """Raise unless the run reached its fixpoint with every action complete (`fired_now`: a
+    rule of this run fired)."""
     if session.failure is not None:
         failure = session.failure
         if not isinstance(failure, Exception):
@@ -166,7 +213,7 @@ def _check_complete(session: _Session, outcome: object, engine_error: BaseExcept
             "an action of the rule engine did not complete"
             + (f" ({outcome['exception']})" if isinstance(outcome, dict) and swallowed else "")
             + "; no answer is given, since conclusions may be missing", ACTION_FAILED)
-    if session.fired and not isinstance(outcome, dict):
+    if fired_now and not isinstance(outcome, dict):
         # durable_rules returns the session state when its last action completed; anything
         # else means it abandoned the run (e.g. an action outlived its lease) before the end.
         raise EvaluationError("the rule engine stopped before every rule that could fire had "
@@ -177,20 +224,40 @@ class Engine:
     """A knowledge base compiled to durable_rules, ready to evaluate any number of cases."""
 
     _host: ClassVar[_QuietHost | None] = None
-    _rulesets: ClassVar[dict[str, _Ruleset]] = {}  # by content hash
+    _compiled: ClassVar[dict[tuple[str, int], tuple[Plan, _Ruleset | _Strata]]] = {}
     _engines: ClassVar[dict[str, Engine]] = {}  # by content hash, for `for_kb`
     _lock: ClassVar[threading.RLock] = threading.RLock()
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        """An engine for `kb`; the compiled ruleset is reused if this content was compiled
-        before in this process, so any number of engines may be made."""
+    def __init__(self, kb: KnowledgeBase, *, alpha_budget: int = DEFAULT_BUDGET) -> None:
+        """An engine for `kb`; the compiled ruleset(s) are reused if this content was compiled
+        before in this process, so any number of engines may be made.
+
+        `alpha_budget` bounds the worst-case alpha-walk stack of each ruleset (see
+        `guidekb.engine.runtime.alpha_network`); a knowledge base over it runs partitioned. A
+        small budget forces the partitioned way on a small knowledge base (the tests do).
+        """
         self.kb = kb
         with Engine._lock:
-            rules = Engine._rulesets.get(kb.content_hash)
-            if rules is None:
-                rules = Engine._rulesets[kb.content_hash] = _Ruleset(kb, Engine._shared_host())
-        self._rules = rules
+            compiled = Engine._compiled.get((kb.content_hash, alpha_budget))
+            if compiled is None:
+                compiled = Engine._compile(kb, alpha_budget)
+        self.plan, self._rules = compiled
         self.index = RuleIndex.of(kb)
+
+    @classmethod
+    def _compile(cls, kb: KnowledgeBase, budget: int) -> tuple[Plan, _Ruleset | _Strata]:
+        alternatives = alternatives_of(kb)
+        planned = plan(kb, budget, alternatives)
+        name = f"guidekb:{kb.id}:{kb.version}:{kb.content_hash[:32]}"
+        rules: _Ruleset | _Strata
+        if planned.native:  # one ruleset whatever the budget it was planned with: share it
+            shared = [r for (h, _), (p, r) in cls._compiled.items() if h == kb.content_hash and p.native]
+            rules = shared[0] if shared else _Ruleset(name, kb, joined_triggers(kb, alternatives),
+                                                      cls._shared_host(), chaining=True)
+        else:
+            rules = _Strata(kb, planned.chunks, cls._shared_host(), f"{name}:b{budget}")
+        cls._compiled[(kb.content_hash, budget)] = (planned, rules)
+        return planned, rules
 
     @classmethod
     def for_kb(cls, kb: KnowledgeBase) -> Engine:
@@ -212,13 +279,30 @@ class Engine:
         return cls._host
 
     @property
+    def partitioned(self) -> bool:
+        """Whether this engine runs the knowledge base in chunks rather than one ruleset."""
+        return isinstance(self._rules, _Strata)
+
+    @property
     def ruleset(self) -> str:
-        """The name of the durable_rules ruleset this engine runs."""
+        """The name of the durable_rules ruleset this engine runs (partitioned: the prefix of
+        its chunks' names)."""
         return self._rules.name
 
     @property
+    def rulesets(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """Every registered ruleset, in run order: name and definition (actions included)."""
+        if isinstance(self._rules, _Strata):
+            return tuple((r.name, r.definition) for _, r in self._rules.chunks)
+        return ((self._rules.name, self._rules.definition),)
+
+    @property
     def definition(self) -> dict[str, Any]:
-        """The compiled durable_rules ruleset definition (for tests and inspection)."""
+        """The compiled durable_rules ruleset definition (for tests and inspection); a
+        partitioned engine has several, in `rulesets`."""
+        if isinstance(self._rules, _Strata):
+            raise ValueError(f"{self.kb.id} runs as {len(self._rules.chunks)} rulesets, not one: "
+                             "see Engine.rulesets")
         return self._rules.definition
 
     @property
@@ -233,7 +317,9 @@ class Engine:
         came from `validate_case` or was built from the knowledge base's own domains.
         """
         checked = dict(case) if validated else validate_case(case, self.kb)
-        return self._rules.run(encode_case(self.kb, checked))
+        session = _Session()
+        self._rules.run(encode_case(self.kb, checked), session)
+        return session
 
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Answer:
         """The answer for one case (fact name -> value; absent or None means unknown).
@@ -245,7 +331,8 @@ class Engine:
         rule engine fails.
         """
         checked = dict(case) if validated else validate_case(case, self.kb)
-        session = self._rules.run(encode_case(self.kb, checked))
+        session = _Session()
+        self._rules.run(encode_case(self.kb, checked), session)
         return build_answer(self.index, checked, session.fired, session.derived_by)
 
 
