@@ -257,3 +257,19 @@ def test_init_writes_the_skeletons_own_schemas_and_schema_refreshes_them(tmp_pat
     assert result.exit_code == 0, result.output  # no --force: guidekb wrote them
     rules = json.loads((kb / "schema" / "rules.schema.json").read_text(encoding="utf-8"))
     assert rules["$defs"]["Compare"]["properties"]["fact"]["enum"] == ["systolic_bp", "on_treatment"]
+
+
+def test_shipped_files_point_editors_at_the_kbs_own_up_to_date_schemas() -> None:
+    """The HSV files name their knowledge base's own schemas (fact names, values, codes), not the
+    generic ones in docs/schema, and those committed schemas are what `guidekb schema --kb`
+    writes today: a fact or code added without regenerating them would complete stale names."""
+    folder = HSV_KB / "schema"
+    committed = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in folder.glob("*.schema.json")}
+    assert committed == {f"{kind}.schema.json": schema for kind, schema in hsv_schemas().items()}, (
+        "regenerate: guidekb schema --kb knowledge/hsv-resistance --out-dir knowledge/hsv-resistance/schema --force")
+    for kind, patterns in FILES_OF_KIND.items():
+        for path in sorted(p for pattern in patterns for p in HSV_KB.glob(pattern)):
+            first = path.read_text(encoding="utf-8").splitlines()[0]
+            assert first.startswith("# yaml-language-server: $schema="), path
+            target = (path.parent / first.split("$schema=", 1)[1]).resolve()
+            assert target == (folder / f"{kind}.schema.json").resolve(), path
