@@ -82,22 +82,16 @@ def _source_text(total: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_synthetic_kb(root: Path, seed: int = 2000, scale: float = 1.0) -> Path:
-    """Write the synthetic knowledge base into `root` (created); returns `root`. `scale`
-    multiplies the number of rules (1.0: 2,000), to see how costs grow."""
-    r = random.Random(seed)
-    counts = [max(1, round(c * scale)) for c in RULES]
-    verdicts = max(4, round(VERDICT_RULES * scale))
-    total = sum(counts) + verdicts
-    per_section = -(-total // SECTIONS)
+def _write_manifest_and_source(root: Path, total: int, kb_id: str, title: str) -> None:
+    """The manifest and the one source document whose statements `total` rules quote."""
     (root / "rules").mkdir(parents=True, exist_ok=True)
     (root / "sources").mkdir(exist_ok=True)
     (root / "sources" / "synthetic.txt").write_text(_source_text(total), encoding="utf-8")
     sections = "\n".join(f"      - Section {s + 1}" for s in range(SECTIONS))
     references = "\n".join(f"      {k}: {{kind: Guideline, title: Synthetic reference {k}, "
                            f"publisher: guidekb benchmarks, year: 2026}}" for k in range(1, 6))
-    (root / "manifest.yaml").write_text(f"""id: synthetic-2000
-title: Synthetic knowledge base, 2,000 rules over 200 facts, three levels of chaining
+    (root / "manifest.yaml").write_text(f"""id: {kb_id}
+title: {title}
 version: 1.0.0
 authors: [guidekb benchmarks]
 sources:
@@ -111,6 +105,36 @@ sources:
     references:
 {references}
 """, encoding="utf-8")
+
+
+def write_flat_kb(root: Path, count: int) -> Path:
+    """A knowledge base of `count` boolean facts ``x000``.. and `count` rules, rule i
+    recommending ``o<i>`` when ``x<i>`` is true: with every fact true, every rule's test
+    matches one case fact, so one ruleset's alpha walk holds `count` nodes at once
+    (guidekb.engine.runtime.alpha_network) -- the sharpest test of durable_rules' limit of 64."""
+    per_section = -(-count // SECTIONS)
+    _write_manifest_and_source(root, count, f"flat-{count}", f"Flat knowledge base of {count} rules")
+    facts = ["facts:"] + [line for i in range(count) for line in (
+        f"  x{i:03d}:", "    type: boolean", f"    description: Flat case fact {i}.")]
+    (root / "facts.yaml").write_text("\n".join(facts) + "\n", encoding="utf-8")
+    (root / "outcomes.yaml").write_text("outcomes:\n" + "".join(
+        f"  o{i:03d}:\n    text: Flat outcome {i}.\n" for i in range(count)), encoding="utf-8")
+    rules = [_rule(i, [[f"- fact: x{i:03d}", "  equals: true"]], [f"recommend: [o{i:03d}]"], per_section)
+             for i in range(count)]
+    (root / "rules" / "rules.yaml").write_text("rules:\n" + "\n\n".join(rules) + "\n", encoding="utf-8")
+    return root
+
+
+def write_synthetic_kb(root: Path, seed: int = 2000, scale: float = 1.0) -> Path:
+    """Write the synthetic knowledge base into `root` (created); returns `root`. `scale`
+    multiplies the number of rules (1.0: 2,000), to see how costs grow."""
+    r = random.Random(seed)
+    counts = [max(1, round(c * scale)) for c in RULES]
+    verdicts = max(4, round(VERDICT_RULES * scale))
+    total = sum(counts) + verdicts
+    per_section = -(-total // SECTIONS)
+    _write_manifest_and_source(root, total, "synthetic-2000",
+                               "Synthetic knowledge base, 2,000 rules over 200 facts, three levels of chaining")
 
     facts = ["facts:"]
     for i in range(FACTS):
