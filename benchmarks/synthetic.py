@@ -133,8 +133,9 @@ def write_synthetic_kb(root: Path, seed: int = 2000, scale: float = 1.0) -> Path
     verdicts = max(4, round(VERDICT_RULES * scale))
     total = sum(counts) + verdicts
     per_section = -(-total // SECTIONS)
-    _write_manifest_and_source(root, total, "synthetic-2000",
-                               "Synthetic knowledge base, 2,000 rules over 200 facts, three levels of chaining")
+    _write_manifest_and_source(
+        root, total, "synthetic-2000",
+        "Synthetic knowledge base, 2,000 rules over 200 facts, three levels of chaining")
 
     facts = ["facts:"]
     for i in range(FACTS):

@@ -36,7 +36,7 @@ from guidekb.engine.runtime.partition import DEFAULT_BUDGET, strata
 from tests.conftest import HSV_KB, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from synthetic import synthetic_cases, write_flat_kb, write_synthetic_kb  # noqa: E402
+from synthetic import synthetic_cases, write_flat_kb, write_synthetic_kb
 
 SMALL_BUDGET = 8  # the HSV knowledge base needs 41 in one ruleset: 11 chunks at 8
 
@@ -192,7 +192,7 @@ def test_synthetic_knowledge_base_answers_as_the_reference(synthetic: tuple[Know
     kb, engine = synthetic
     assert len(kb.rules) == 2000 and engine.partitioned
     assert all(chunk.worst_stack <= DEFAULT_BUDGET for chunk in engine.plan.chunks)
-    for case in synthetic_cases(12, seed=5) + [{}]:
+    for case in [*synthetic_cases(12, seed=5), {}]:
         session = engine.fire(case)
         ref = reference_evaluate(kb, case)
         assert sorted(session.fired) == sorted(ref.fired)
@@ -222,7 +222,7 @@ def test_a_chunk_that_cannot_fire_is_skipped(synthetic: tuple[KnowledgeBase, Eng
 
 def test_a_fault_in_a_chunk_gives_an_error_never_a_partial_answer(synthetic: tuple[KnowledgeBase, Engine],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    kb, engine = synthetic
+    _, engine = synthetic
     case = synthetic_cases(1, seed=5)[0]
     complete = engine.evaluate(case)
     late = [c for c in engine.plan.chunks if c.stratum == max(c.stratum for c in engine.plan.chunks)]
