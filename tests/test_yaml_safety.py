@@ -491,6 +491,22 @@ def test_syntax_errors_read_the_same_with_and_without_libyaml(monkeypatch: pytes
         "    close it with ']'; separate its items with commas"]
 
 
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_an_escape_beyond_unicode_is_a_syntax_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                                     libyaml: bool) -> None:
+    """Found by tests/test_yaml_fast_compose.py: PyYAML's pure-Python scanner (which rewords
+    what libyaml refuses) raised ValueError from chr(0x1000010), and `guidekb run` exited 3."""
+    if not libyaml:
+        monkeypatch.setattr(yamlcompose, "LIBYAML", None)
+    _, problems = parse_yaml('a: "\\U01000010"\n', "x.yaml")
+    assert [p.render() for p in problems] == [
+        "x.yaml:1:7: YAML syntax error: an escape '\\U...' beyond the last Unicode character, "
+        "\\U0010FFFF\n    write the character itself, or use single quotes, where a backslash is "
+        "plain text"]
+    doc, problems = parse_yaml('a: "\\U0010FFFF"\n', "x.yaml")
+    assert not problems and doc.data == {"a": "\U0010ffff"}
+
+
 @pytest.mark.parametrize("root", ["a/" * 3000, "x" * 300])
 def test_a_knowledge_base_path_too_long_is_a_problem(root: str) -> None:
     with pytest.raises(KnowledgeBaseError) as caught:

@@ -11,6 +11,10 @@ The events come from libyaml when PyYAML was built with it (some twenty times fa
 from PyYAML's pure-Python parser. When libyaml rejects the text, the pure-Python parser reads it
 again, so a syntax error is always reported in the same words whichever is installed; the two
 parsers' agreement on every file of the repository is a test (tests/test_yaml_safety.py).
+
+Most files are composed faster still by libyaml's own composer under the same limits and
+rules (`yamlfast`); this composer is the reference it is compared with, and it composes every
+file the fast one declines or gives up on, so every refusal and syntax error is its own.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from guidekb.engine.errors import INPUT_LIMIT, UNSUPPORTED_YAML, ErrorCode
 from guidekb.engine.format.textfiles import MiB
+from guidekb.engine.format.yamlfast import NOT_COMPOSED, compose_fast
 from guidekb.engine.format.yamlscalars import MAP_TAG, SEQ_TAG, STR_TAG, resolve_plain
 
 
@@ -280,13 +285,37 @@ def check_expansion(root: Node, limits: Limits) -> None:
 
 def compose(text: str, limits: Limits) -> Node | None:
     """The node graph of `text` (None for an empty document), else `Refused` or a
-    yaml.YAMLError. `text` must already be free of control characters (textfiles)."""
+    yaml.YAMLError. `text` must already be free of control characters (textfiles).
+
+    libyaml's own composer (`yamlfast`) makes the graph when it can do so within the same
+    rules; whenever it declines or gives up, the graph, refusal or syntax error comes from
+    `compose_events`, as it always did."""
+    if LIBYAML is not None:
+        node = compose_fast(text, limits)
+        if node is not NOT_COMPOSED:
+            return node
+    return compose_events(text, limits)
+
+
+def compose_events(text: str, limits: Limits) -> Node | None:
+    """`compose` by this module's composer alone, from libyaml's events (or the pure-Python
+    parser's): the reference `yamlfast` is compared with."""
     if LIBYAML is not None:
         try:
             return _compose_with(LIBYAML(text), limits)
         except yaml.YAMLError:
             pass  # read again below, so that the message is worded as it always is
-    return _compose_with(_PythonParser(text), limits)
+    parser = _PythonParser(text)
+    try:
+        return _compose_with(parser, limits)
+    except ValueError as exc:
+        # PyYAML's scanner turns "\U01000010" into chr(0x1000010) unchecked (libyaml refuses it)
+        if not str(exc).startswith("chr()"):
+            raise
+        raise yaml.scanner.ScannerError(
+            "while scanning a double-quoted scalar", None,
+            "found an escape beyond the last Unicode character",
+            parser.get_mark()) from None
 
 
 def _compose_with(events: _EventSource, limits: Limits) -> Node | None:
