@@ -1,17 +1,20 @@
 """Rows of `make bench` on one case at a time: the full answer as JSON against raw firing of
-the same compiled ruleset, on the default knowledge base and on a synthetic one; and the
-synthetic knowledge base's load + verify + compile time.
+the same compiled ruleset(s), on the default knowledge base and on a synthetic one; and the
+synthetic knowledge base's load + verify + compile time, split into load + verify and compile.
 
-Raw firing is the floor guidekb cannot go under: the engine's own compiled ruleset (the same
-triggers, the same encoded case) registered again with actions that only assert the
-conclusions (so chains still fire), then `assert_fact` + `delete_state`, no answer built.
+Raw firing is the floor guidekb cannot go under: the engine's own compiled rulesets (the same
+triggers, the same encoded case) registered again with bare actions that only note the
+conclusions, then `assert_fact` + `delete_state`, no answer built. For a knowledge base that
+runs as one ruleset (the default one) the bare actions assert the conclusions other rules read,
+so chains still fire. For one that runs in strata of chunks (the 2,000-rule synthetic one:
+durable_rules 2.0.28 cannot hold it in one ruleset, see guidekb.engine.runtime.alpha_network)
+the baseline fires the same chunks in the same order, gives each the same projected case fact
+with the conclusions drawn so far (`partition.project`) and skips the same chunks
+(`Chunk.may_fire`): what it leaves out is only guidekb's guard, bookkeeping, completeness
+checks, validation and the answer.
 
-The synthetic rows run in a child process with a time limit: durable_rules 2.0.28 fails on
-large rulesets, measured here on the synthetic knowledge base at growing scale: from about 200
-rules, error 303 (ERR_MAX_STACK_SIZE: its alpha-network walk for one asserted fact keeps at
-most 64 pending nodes, events.c MAX_STACK_SIZE, and our one case fact matches more); from about
-400, heap corruption that kills the process ("free(): invalid pointer"); from about 1,000,
-`create_ruleset` never returns. A benchmark must report that, not die of it.
+The synthetic rows run in a child process with a time limit, so that a durable_rules failure
+(it can corrupt its heap and kill the process) is reported as a row, not the end of the run.
 """
 
 from __future__ import annotations
@@ -31,19 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import interleaved_medians
 from table import Row
 
+from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.runtime.batch import answer_json
 from guidekb.engine.runtime.compiling import DERIVED, encode_case
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.runtime.partition import project
 
 HERE = Path(__file__).resolve().parent
 CASES = 2000
 REPEATS = 7
 
 
-class RawRuleset:
-    """The engine's compiled ruleset, fired bare: no sessions bookkeeping, no answer."""
+class RawRulesets:
+    """The engine's compiled ruleset(s), fired bare: no sessions bookkeeping, no answer."""
 
     def __init__(self, engine: Engine) -> None:
         from durable import engine as durable_engine
@@ -55,47 +60,64 @@ class RawRuleset:
         self.kb = engine.kb
         self.host = QuietHost()
         self.missed = durable_engine.MessageNotHandledException
-        self.name = f"bench-raw:{engine.ruleset}"
-        self.asserted: dict[str, set[str]] = {}
+        self.drawn: dict[str, dict[str, bool]] = {}
         self.ids = itertools.count()
+        self.chunks = engine.plan.chunks  # empty: one ruleset, native chaining
+        read = {name for rule in engine.kb.rules for name in facts_read(rule.when)
+                if name in engine.kb.derived_facts}
+        asserts = {rule.id: tuple(n for n in rule.then.derive if n in read and not self.chunks)
+                   for rule in engine.kb.rules}
         derives = {rule.id: tuple(rule.then.derive) for rule in engine.kb.rules}
-        definition = {rule_id: {**{k: v for k, v in trigger.items() if k != "run"},
-                                "run": self._action(derives.get(rule_id, ()))}
-                      for rule_id, trigger in engine.definition.items()}
-        self.host.register_rulesets({self.name: definition})
+        self.names: list[str] = []
+        for name, definition in engine.rulesets:
+            bare = {rule_id: {**{k: v for k, v in trigger.items() if k != "run"},
+                              "run": self._action(derives.get(rule_id, ()), asserts.get(rule_id, ()))}
+                    for rule_id, trigger in definition.items()}
+            self.names.append(f"bench-raw:{name}")
+            self.host.register_rulesets({self.names[-1]: bare})
 
-    def _action(self, derives: tuple[str, ...]) -> Callable[[Any], None]:
-        asserted = self.asserted
+    def _action(self, derives: tuple[str, ...], asserts: tuple[str, ...]) -> Callable[[Any], None]:
+        drawn_of = self.drawn
 
         def run(c: Any) -> None:
-            done = asserted[c.s.sid]
+            drawn = drawn_of[c.s.sid]
             for name in derives:
-                if name not in done:
-                    done.add(name)
-                    c.assert_fact({"_k": DERIVED, "_n": name})
+                if name not in drawn:
+                    drawn[name] = True
+                    if name in asserts:
+                        c.assert_fact({"_k": DERIVED, "_n": name})
 
         return run
 
     def encode(self, case: dict[str, Any]) -> dict[str, Any]:
         return encode_case(self.kb, case)
 
-    def fire(self, fact: dict[str, Any]) -> None:
-        sid = f"r{next(self.ids)}"
-        self.asserted[sid] = set()
+    def _one(self, name: str, fact: dict[str, Any]) -> None:
         try:
-            self.host.assert_fact(self.name, {**fact, "sid": sid})
+            self.host.assert_fact(name, fact)
         except self.missed:
             pass
         finally:
-            self.host.delete_state(self.name, sid)
-            del self.asserted[sid]
+            self.host.delete_state(name, fact["sid"])
+
+    def fire(self, fact: dict[str, Any]) -> None:
+        sid = f"r{next(self.ids)}"
+        drawn = self.drawn[sid] = {}
+        try:
+            if not self.chunks:
+                self._one(self.names[0], {**fact, "sid": sid})
+            for chunk, name in zip(self.chunks, self.names, strict=False):
+                if chunk.may_fire(drawn):
+                    self._one(name, {**project(chunk, fact, drawn), "sid": sid})
+        finally:
+            del self.drawn[sid]
 
 
 def answer_rows(kb: KnowledgeBase, cases: list[dict[str, Any]], figure: str, repeats: int = REPEATS,
                 target: bool = True) -> Row:
     """Full answer as JSON (validation, firing, assembly, serialisation) vs raw firing."""
     engine = Engine(kb)
-    raw = RawRuleset(engine)
+    raw = RawRulesets(engine)
     facts = [raw.encode(case) for case in cases]
     # same inputs, paired by index: the baseline gets the case already encoded
     indices = list(range(len(cases)))
@@ -104,7 +126,7 @@ def answer_rows(kb: KnowledgeBase, cases: list[dict[str, Any]], figure: str, rep
         "answer": lambda i: answer_json(engine.evaluate(cases[i])),
     }, indices, repeats)
     row = Row(figure, "µs/case", medians["answer"], medians["raw"],
-              "raw firing of the same compiled ruleset (assert_fact + delete_state)",
+              "raw firing of the same compiled ruleset(s) (assert_fact + delete_state)",
               "<= 1.3x" if target else "",
               note=f"{len(cases)} sampled cases x {repeats} repeats")
     return row.judge(1.3) if target else row
@@ -121,7 +143,8 @@ def default_kb_row() -> Row:
 # --- the synthetic knowledge base, in a child process ------------------------------------------
 
 def _synthetic_child(scale: float, cases: int, repeats: int) -> None:
-    """Runs in the child: prints one JSON object with the measured figures."""
+    """Runs in the child: prints one JSON object with the measured figures (again after each
+    step, so that a failure still reports what was measured before it)."""
     from synthetic import synthetic_cases, write_synthetic_kb
 
     result: dict[str, Any] = {}
@@ -132,8 +155,8 @@ def _synthetic_child(scale: float, cases: int, repeats: int) -> None:
         loaded = time.perf_counter()
         result.update(rules=len(kb.rules), load_verify=loaded - start)
         print(json.dumps(result), flush=True)
-        Engine(kb)
-        result["compile"] = time.perf_counter() - loaded
+        engine = Engine(kb)
+        result.update(compile=time.perf_counter() - loaded, rulesets=len(engine.rulesets))
         print(json.dumps(result), flush=True)
         row = answer_rows(kb, synthetic_cases(cases, seed=3), "synthetic", repeats, target=False)
         result.update(answer=row.guidekb, raw=row.baseline)
@@ -154,27 +177,26 @@ def _yaml_parse_seconds(scale: float) -> float:
         return time.perf_counter() - start
 
 
-def _why_failed(figures: dict[str, Any], status: int, crashed: list[str], timeout: float = 60) -> str:
-    """What durable_rules 2.0.28 did, in words (measured here; limits named from reading
-    jruizgit/rules src/rules/events.c and rules.h)."""
+def _why_failed(figures: dict[str, Any], status: int, crashed: list[str], timeout: float) -> str:
+    """What went wrong in the child, in words."""
     last = crashed[0] if crashed else ""
-    if "compile" not in figures and "load_verify" in figures:
-        return (f"durable_rules create_ruleset did not return within {timeout:.0f} s "
-                "(measured: 600 rules register in 0.1 s, 1,000 never return)")
     if last.startswith("no result within"):
-        return f"durable_rules did not finish firing the cases ({last})"
-    if "error code: 303" in last:
-        return ("durable_rules error 303 ERR_MAX_STACK_SIZE: more than 64 alpha nodes pending "
-                "for the one case fact (events.c MAX_STACK_SIZE 64)")
-    if status < 0 or "free()" in last or "corrupted" in last:
-        return f"durable_rules corrupted its heap and killed the process ({last or f'signal {-status}'})"
-    return f"durable_rules failed: {last or status}"
+        step = ("loading" if "load_verify" not in figures else
+                "compiling" if "compile" not in figures else "firing")
+        return f"{step} did not finish within {timeout:.0f} s"
+    if status < 0:
+        return f"the child process was killed ({last or f'signal {-status}'})"
+    return f"failed: {last or status}"
 
 
-def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float = 60) -> list[Row]:
+SYNTHETIC_CASES, SYNTHETIC_REPEATS = 40, 3  # about 60 ms per case each way at 2,000 rules
+
+
+def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float = 300) -> list[Row]:
     rows: list[Row] = []
     for which in (scale, small_scale):
-        command = [sys.executable, __file__, "--synthetic-child", str(which), "300", "5"]
+        command = [sys.executable, __file__, "--synthetic-child", str(which), str(SYNTHETIC_CASES),
+                   str(SYNTHETIC_REPEATS)]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
             output, status, crashed = done.stdout, done.returncode, done.stderr.strip().splitlines()[-1:]
@@ -184,14 +206,17 @@ def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float
             status, crashed = -1, [f"no result within {timeout:.0f} s"]
         lines = [line for line in output.splitlines() if line.startswith("{")]
         figures: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-        failure = "" if status == 0 else _why_failed(figures, status, crashed)
+        failure = "" if status == 0 else _why_failed(figures, status, crashed, timeout)
         rules = figures.get("rules", "?")
+        rulesets = figures.get("rulesets")
+        run_as = (f"{rulesets} rulesets in strata" if rulesets and rulesets > 1 else
+                  "one ruleset" if rulesets else "")
         if which == scale:
             load_row = Row(f"load + verify + compile, synthetic KB ({rules} rules)", "s",
                            (figures["load_verify"] + figures["compile"]) if "compile" in figures else None,
                            _yaml_parse_seconds(which), "PyYAML C parser reading the same files", "< 3 s",
                            note=f"load + verify {figures.get('load_verify', float('nan')):.2f} s; "
-                           + (f"compile {figures['compile']:.2f} s" if "compile" in figures else
+                           + (f"compile {figures['compile']:.2f} s ({run_as})" if "compile" in figures else
                               f"compile did not finish ({failure})"))
             if load_row.guidekb is None:
                 load_row.target_met = False
@@ -199,8 +224,8 @@ def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float
                 load_row.judge(3.0, on_ratio=False)
             rows.append(load_row)
         answer = Row(f"full answer as JSON, synthetic KB ({rules} rules)", "µs/case", figures.get("answer"),
-                     figures.get("raw"), "raw firing of the same compiled ruleset",
-                     note=failure or "300 synthetic cases x 5 repeats")
+                     figures.get("raw"), "raw firing of the same compiled rulesets, same chunks skipped",
+                     note=failure or f"{run_as}; {SYNTHETIC_CASES} cases x {SYNTHETIC_REPEATS} repeats")
         if which == scale:
             answer.target = "<= 1.3x"
             answer.judge(1.3)

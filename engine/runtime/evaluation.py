@@ -76,25 +76,41 @@ def _seen(c: Any) -> None:
     """The action of the rule that matches every case: nothing to do."""
 
 
+@dataclass(frozen=True)
+class _RuleFacts:
+    """What an action needs about each rule, computed once per knowledge base and shared by
+    all its rulesets (2,000 rules in 21 chunks made computing it per chunk a tenth of compiling)."""
+
+    order: dict[str, int]  # knowledge-base order, for `derived_by`
+    derives: dict[str, tuple[str, ...]]
+    asserted: dict[str, tuple[str, ...]]  # the conclusions some rule reads: asserted when chaining
+    asserts_nothing: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase) -> _RuleFacts:
+        # A conclusion no rule reads is recorded but not asserted: durable_rules would refuse
+        # it (MessageNotHandledException) and nothing could fire on it anyway.
+        read = {name for rule in kb.rules for name in facts_read(rule.when) if name in kb.derived_facts}
+        return cls(order={rule.id: i for i, rule in enumerate(kb.rules)},
+                   derives={rule.id: tuple(rule.then.derive) for rule in kb.rules},
+                   asserted={rule.id: tuple(n for n in rule.then.derive if n in read) for rule in kb.rules},
+                   asserts_nothing=dict.fromkeys((rule.id for rule in kb.rules), ()))
+
+
 class _Ruleset:
     """Triggers registered with durable_rules under one name: the whole knowledge base (native
     forward chaining) or one chunk of it. One per distinct content per process, shared by every
     Engine of that content."""
 
-    def __init__(self, name: str, kb: KnowledgeBase, triggers: Mapping[str, dict[str, Any]],
+    def __init__(self, name: str, rules: _RuleFacts, triggers: Mapping[str, dict[str, Any]],
                  host: _QuietHost, *, chaining: bool) -> None:
         self.host = host
         self.name = name
         self.sessions: dict[str, _Session] = {}
         self._ids = itertools.count()
-        self._order = {rule.id: i for i, rule in enumerate(kb.rules)}
-        self._derives = {rule.id: tuple(rule.then.derive) for rule in kb.rules}
-        # A conclusion no rule reads is recorded but not asserted: durable_rules would refuse
-        # it (MessageNotHandledException) and nothing could fire on it anyway. A chunk asserts
-        # nothing: no rule of a stratum reads a conclusion of its own stratum.
-        read = ({name for rule in kb.rules for name in facts_read(rule.when) if name in kb.derived_facts}
-                if chaining else set())
-        self._asserted = {rule.id: tuple(n for n in rule.then.derive if n in read) for rule in kb.rules}
+        self._order, self._derives = rules.order, rules.derives
+        # A chunk asserts nothing: no rule of a stratum reads a conclusion of its own stratum.
+        self._asserted = rules.asserted if chaining else rules.asserts_nothing
         self.definition = {rule_id: {**trigger, "run": self._action(rule_id)}
                            for rule_id, trigger in triggers.items()}
         if EVERY_CASE not in triggers.values():
@@ -170,9 +186,9 @@ class _Strata:
     """A knowledge base too large for one ruleset: its chunks in run order, each registered
     as its own ruleset (`guidekb.engine.runtime.partition`)."""
 
-    def __init__(self, kb: KnowledgeBase, chunks: tuple[Chunk, ...], host: _QuietHost, prefix: str) -> None:
+    def __init__(self, rules: _RuleFacts, chunks: tuple[Chunk, ...], host: _QuietHost, prefix: str) -> None:
         self.chunks = tuple(
-            (chunk, _Ruleset(f"{prefix}:c{chunk.index}", kb, chunk.definition, host, chaining=False))
+            (chunk, _Ruleset(f"{prefix}:c{chunk.index}", rules, chunk.definition, host, chaining=False))
             for chunk in chunks)
         self.name = prefix
 
@@ -252,10 +268,10 @@ class Engine:
         rules: _Ruleset | _Strata
         if planned.native:  # one ruleset whatever the budget it was planned with: share it
             shared = [r for (h, _), (p, r) in cls._compiled.items() if h == kb.content_hash and p.native]
-            rules = shared[0] if shared else _Ruleset(name, kb, joined_triggers(kb, alternatives),
-                                                      cls._shared_host(), chaining=True)
+            rules = shared[0] if shared else _Ruleset(
+                name, _RuleFacts.of(kb), joined_triggers(kb, alternatives), cls._shared_host(), chaining=True)
         else:
-            rules = _Strata(kb, planned.chunks, cls._shared_host(), f"{name}:b{budget}")
+            rules = _Strata(_RuleFacts.of(kb), planned.chunks, cls._shared_host(), f"{name}:b{budget}")
         cls._compiled[(kb.content_hash, budget)] = (planned, rules)
         return planned, rules
 

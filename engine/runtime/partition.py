@@ -26,7 +26,6 @@ a case that draws few conclusions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ from guidekb.engine.runtime.compiling import (
     Alternative,
     Json,
     carried_trigger,
-    joined_triggers,
+    joined_trigger,
     rule_alternatives,
 )
 from guidekb.engine.semantics.operators import UnsupportedCondition
@@ -124,7 +123,10 @@ def plan(kb: KnowledgeBase, budget: int = DEFAULT_BUDGET, alternatives: Alternat
     alts = alternatives if alternatives is not None else alternatives_of(kb)
     whole = _network({}, [])
     fits = _fact_fields(kb) <= MAX_FACT_FIELDS
-    for trigger in joined_triggers(kb, alts).values():
+    for rule in kb.rules:  # built rule by rule: a large knowledge base stops early
+        trigger = joined_trigger(alts[rule.id])
+        if trigger is None:
+            continue
         whole.add_trigger(trigger)
         if not (fits := fits and _fits(whole, budget)):
             break  # grown past the budget: no need to build the rest
@@ -157,7 +159,7 @@ def _chunks(kb: KnowledgeBase, budget: int, alts: Alternatives) -> list[Chunk]:
 
     for stratum in sorted({level[rule_id] for rule_id in triggers}):
         members = sorted((r for r in triggers if level[r] == stratum),
-                         key=lambda r: json.dumps(triggers[r], sort_keys=True))
+                         key=lambda r: repr(triggers[r]))  # built in a fixed key order
         current: list[str] = []
         network = _network(triggers, current)
         for rule_id in members:
