@@ -46,7 +46,7 @@ the fact is the most that runs, 65 fails (tests/test_partitioned_rulesets.py sho
 (The simpler bound -- the entries on the stack are pairwise unrelated in the walk's tree, so
 there are no more of them than root-to-pattern-end paths, Σ over patterns of the product of
 `$and` parts and the sum of `$or` parts -- holds too, but says 107 for the shipped 42-rule
-knowledge base, which runs fine with a worst case of 33: the trie shares the `_k = case` node
+knowledge base, which runs fine with a worst case of 41: the trie shares the `_k = case` node
 and most first tests.)
 
 The other fixed arrays, each checked by `limits_exceeded`:
