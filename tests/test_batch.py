@@ -211,8 +211,8 @@ def test_an_engine_failure_is_a_line_error_and_the_run_goes_on(hsv_kb: Knowledge
             raise EvaluationError("a rule's action failed: the answer would be incomplete", ACTION_FAILED)
         return original(self, case, **options)
 
-    original = Engine.evaluate
-    monkeypatch.setattr(Engine, "evaluate", refuse)
+    original = Engine.fire  # what both the models and the fast answer JSON fire the rules with
+    monkeypatch.setattr(Engine, "fire", refuse)
     results = outputs(list(run_batch([b'{"adherent": false}\n', b'{"adherent": true}\n'], hsv_kb)))
     assert results[0]["error"]["code"] == EVALUATION_FAILED and "incomplete" in results[0]["error"]["message"]
     assert "answer" in results[1]

@@ -24,12 +24,16 @@ from guidekb.engine.runtime.answer import (
     Step,
     show_value,
 )
-from guidekb.engine.semantics.verdict import verdict
+from guidekb.engine.semantics.verdict import Verdict, verdict
 
 
 def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
                  derived_by: dict[str, str]) -> Answer:
     """Assemble the answer from what fired; deterministic whatever order rules fired in.
+
+    This is the reference for what an answer holds: the fast writer of its JSON
+    (`guidekb.engine.runtime.answer_json`) reuses `decide`, `derivations_in_order` and
+    `Chains` from here and is tested byte for byte against this function's answer.
 
     Every model is made without validation (`_trusted`): nothing here comes from outside (the
     case was validated by `validate_case` before it was fired, everything else is the
@@ -37,15 +41,14 @@ def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
     much as firing the rules, measured. What validation did is done here instead: every sequence a
     tuple, every mapping the answer's own copy.
     """
-    fired_rules = tuple(sorted(set(fired), key=index.order.__getitem__))
-    chains = _Chains(index, case, derived_by)
-
-    decided = verdict(index.rules[rule_id] for rule_id in fired_rules)
+    fired_rules, decided = decide(index, fired)
+    chains = Chains(index, case, derived_by)
+    steps = _Steps(index, chains)
 
     recommendations = tuple(
         _trusted(Recommendation,
             code=code, text=index.texts[code], rule=rules[0], because=chains.because(rules[0]),
-            provenance=index.passages[rules[0]], also_by=tuple(rules[1:]), chain=chains.steps(rules[0]),
+            provenance=index.passages[rules[0]], also_by=tuple(rules[1:]), chain=steps.chain(rules[0]),
             details=dict(index.details[code]))
         for code, rules in decided.recommended.items()
     )
@@ -53,7 +56,7 @@ def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
         _trusted(Prohibition,
             code=code, text=index.texts[code], rule=bans[0][0], because=chains.because(bans[0][0]),
             provenance=index.passages[bans[0][0]], also_by=tuple(r for r, _ in bans[1:]),
-            chain=chains.steps(bans[0][0]), reason=bans[0][1])
+            chain=steps.chain(bans[0][0]), reason=bans[0][1])
         for code, bans in decided.forbidden.items()
     )
     conflicts = tuple(_trusted(Conflict, code=code, recommended_by=by, forbidden_by=against,
@@ -61,10 +64,21 @@ def build_answer(index: RuleIndex, case: dict[str, Any], fired: list[str],
                       for code, (by, against) in decided.conflicts.items())
     derived = tuple(_trusted(Derivation, fact=name, value=True, rule=rule_id,
                              because=chains.because(rule_id), provenance=index.passages[rule_id])
-                    for name, rule_id in sorted(derived_by.items(), key=lambda kv: index.order[kv[1]]))
+                    for name, rule_id in derivations_in_order(index, derived_by))
     return _trusted(Answer, kb=index.kb_ref, case=Answer.own_copy(case),
                     recommendations=recommendations, prohibitions=prohibitions,
                     derived=derived, conflicts=conflicts, fired=fired_rules)
+
+
+def decide(index: RuleIndex, fired: list[str]) -> tuple[tuple[str, ...], Verdict]:
+    """The rules that fired, each once in knowledge-base order, and their verdict."""
+    fired_rules = tuple(sorted(set(fired), key=index.order.__getitem__))
+    return fired_rules, verdict(index.rules[rule_id] for rule_id in fired_rules)
+
+
+def derivations_in_order(index: RuleIndex, derived_by: dict[str, str]) -> list[tuple[str, str]]:
+    """(derived fact, the rule that derived it first), in knowledge-base order of the rules."""
+    return sorted(derived_by.items(), key=lambda kv: index.order[kv[1]])
 
 
 _RESOLUTION = Conflict.model_fields["resolution"].default
@@ -100,6 +114,7 @@ class RuleIndex:
     kb: KnowledgeBase
     order: dict[str, int]
     reads: dict[str, list[str]]  # facts each rule's condition reads, sorted
+    reads_derived: dict[str, list[str]]  # those of them that are conclusions of rules, sorted
     passages: dict[str, tuple[SourcePassage, ...]]
     details: dict[str, dict[str, str]]
     rules: dict[str, Rule]
@@ -113,6 +128,8 @@ class RuleIndex:
             kb=kb,
             order={rule.id: i for i, rule in enumerate(kb.rules)},
             reads={rule.id: sorted(facts_read(rule.when)) for rule in kb.rules},
+            reads_derived={rule.id: sorted(n for n in facts_read(rule.when) if n in kb.derived_facts)
+                           for rule in kb.rules},
             passages={rule.id: _passages(rule) for rule in kb.rules},
             details={code: _details(kb, code) for code in kb.outcomes},
             rules={rule.id: rule for rule in kb.rules},
@@ -122,31 +139,39 @@ class RuleIndex:
         )
 
 
-class _Chains:
-    """The chain of rules and facts behind a fired rule, back to the case facts."""
+class Chains:
+    """The chain of rules and facts behind a fired rule, back to the case facts: the one
+    definition of `because` and of the rules (deepest first) a chain shows, shared by the
+    models here and the JSON writer. Cached per rule, for one answer."""
 
     def __init__(self, index: RuleIndex, case: dict[str, Any], derived_by: dict[str, str]) -> None:
         self.index, self.case, self.derived_by = index, case, derived_by
         self._behind: dict[str, list[str]] = {}
-        self._step: dict[str, Step] = {}
         self._because: dict[str, tuple[str, ...]] = {}
         self._known: dict[str, dict[str, Any]] = {}
         self._uses_of: dict[str, list[str]] = {}
+        self._shown: dict[str, list[str]] = {}
 
-    def _uses(self, rule_id: str) -> list[str]:
+    def uses(self, rule_id: str) -> list[str]:
+        """The conclusions the rule's condition read, in the order it reads them."""
         uses = self._uses_of.get(rule_id)
         if uses is None:
-            uses = self._uses_of[rule_id] = [f for f in self.index.reads[rule_id] if f in self.derived_by]
+            derived_by = self.derived_by
+            uses = self._uses_of[rule_id] = [f for f in self.index.reads_derived[rule_id] if f in derived_by]
         return uses
 
-    def _rules_behind(self, rule_id: str) -> list[str]:
+    def rules_behind(self, rule_id: str) -> list[str]:
         """The rule and every rule it depends on, deepest first, each once."""
-        if rule_id in self._behind:
-            return self._behind[rule_id]
+        behind = self._behind.get(rule_id)
+        if behind is not None:
+            return behind
+        if not self.uses(rule_id):  # most rules read only case facts
+            behind = self._behind[rule_id] = [rule_id]
+            return behind
         seen: list[str] = []
 
         def visit(current: str) -> None:
-            for name in self._uses(current):
+            for name in self.uses(current):
                 producer = self.derived_by[name]
                 if producer not in seen:
                     visit(producer)
@@ -157,35 +182,60 @@ class _Chains:
         self._behind[rule_id] = seen
         return seen
 
-    def _known_facts(self, rule_id: str) -> dict[str, Any]:
+    def known_facts(self, rule_id: str) -> dict[str, Any]:
+        """The case facts the rule's condition read that the case gives (shared: copy before
+        handing it out)."""
         known = self._known.get(rule_id)
         if known is None:
             case = self.case
             known = self._known[rule_id] = {f: case[f] for f in self.index.reads[rule_id] if f in case}
         return known
 
+    def _facts_shown(self, rule_id: str) -> list[str]:
+        """`name=value` of each known fact the rule read, in the order it reads them."""
+        shown = self._shown.get(rule_id)
+        if shown is None:
+            shown = self._shown[rule_id] = [f"{name}={show_value(value)}"
+                                            for name, value in self.known_facts(rule_id).items()]
+        return shown
+
     def because(self, rule_id: str) -> tuple[str, ...]:
-        if rule_id not in self._because:
+        """The case facts and rules behind the rule, deepest first, each once."""
+        found = self._because.get(rule_id)
+        if found is not None:
+            return found
+        behind = self.rules_behind(rule_id)
+        if len(behind) == 1:  # one rule's facts are distinct names: nothing to drop
+            found = (*self._facts_shown(rule_id), rule_id)
+        else:
             items: list[str] = []
-            for current in self._rules_behind(rule_id):
-                for name, value in self._known_facts(current).items():
-                    text = f"{name}={show_value(value)}"
+            for current in behind:
+                for text in self._facts_shown(current):
                     if text not in items:
                         items.append(text)
                 items.append(current)
-            self._because[rule_id] = tuple(items)
-        return self._because[rule_id]
+            found = tuple(items)
+        self._because[rule_id] = found
+        return found
 
-    def steps(self, rule_id: str) -> tuple[Step, ...]:
-        return tuple(self._one_step(r) for r in self._rules_behind(rule_id))
+
+class _Steps:
+    """The chain as `Step` models, one model per rule for one answer."""
+
+    def __init__(self, index: RuleIndex, chains: Chains) -> None:
+        self.index, self.chains = index, chains
+        self._step: dict[str, Step] = {}
+
+    def chain(self, rule_id: str) -> tuple[Step, ...]:
+        return tuple(self._one_step(r) for r in self.chains.rules_behind(rule_id))
 
     def _one_step(self, rule_id: str) -> Step:
         if rule_id not in self._step:
             facts = {name: list(value) if isinstance(value, list) else value
-                     for name, value in self._known_facts(rule_id).items()}
+                     for name, value in self.chains.known_facts(rule_id).items()}
             self._step[rule_id] = _trusted(Step,
                 rule=rule_id, title=self.index.rules[rule_id].title, facts=facts,
-                uses=tuple(self._uses(rule_id)), concludes=self.index.concludes[rule_id],
+                uses=tuple(self.chains.uses(rule_id)), concludes=self.index.concludes[rule_id],
                 provenance=self.index.passages[rule_id])
         return self._step[rule_id]
 

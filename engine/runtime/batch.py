@@ -53,6 +53,7 @@ from guidekb.engine.format.cases import validate_case
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.runtime.answer import Answer
+from guidekb.engine.runtime.answer_json import evaluate_json
 from guidekb.engine.runtime.evaluation import Engine
 
 # error codes of an output line
@@ -171,7 +172,7 @@ class LineEvaluator:
             data = _parse(raw)
             case_id, facts = _split(data)
             _check_id(case_id)
-            answer = self.engine.evaluate(validate_case(facts, self.kb), validated=True)
+            answer = evaluate_json(self.engine, validate_case(facts, self.kb), validated=True)
         except _LineError as exc:
             return self._error(number, case_id if exc.code != INVALID_ID else None, exc.code,
                                exc.message, [(exc.column, exc.message, exc.hint)])
@@ -179,13 +180,10 @@ class LineEvaluator:
             return self._problems(number, case_id, INVALID_CASE, exc)
         except EvaluationError as exc:  # the engine failed closed on this case: no partial answer
             return self._error(number, case_id, EVALUATION_FAILED, str(exc), [(1, str(exc), "")])
-        line = orjson.dumps({"id": case_id, "line": number, "answer": answer.model_dump(mode="json")})
-        return LineResult(
-            number, line,
-            recommended=tuple((r.code, (r.rule, *r.also_by)) for r in answer.recommendations),
-            forbidden=tuple((p.code, (p.rule, *p.also_by)) for p in answer.prohibitions),
-            conflicts=tuple(c.code for c in answer.conflicts),
-        )
+        # the answer's bytes are `answer_json(engine.evaluate(...))`'s (tests/test_answer_json.py)
+        line = orjson.dumps({"id": case_id, "line": number, "answer": orjson.Fragment(answer.json)})
+        return LineResult(number, line, recommended=answer.recommended, forbidden=answer.forbidden,
+                          conflicts=answer.conflicts)
 
     def _problems(self, number: int, case_id: Any, code: str, exc: ProblemsError) -> LineResult:
         problems = [(1, p.message, p.hint) for p in exc.problems]
