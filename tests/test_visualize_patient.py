@@ -97,25 +97,6 @@ def test_the_focused_chart_highlights_the_same_leaf_the_engine_reaches(hsv_kb: K
     assert "IV foscarnet" in svg and 'stroke-width="3"' in svg
 
 
-@needs_dot
-def test_steps_write_one_slide_per_step_with_the_path_so_far(hsv_kb: KnowledgeBase, tmp_path: Path) -> None:
-    case_file = KB / "cases" / "confirmed-resistance.yaml"
-    result = CliRunner().invoke(app, ["flowchart", "--case", str(case_file), "--focus", "iv_foscarnet",
-                                      "--steps", "-o", str(tmp_path / "slides")])
-    assert result.exit_code == 0, result.output
-    from guidekb.visualize.dot import step_slides
-    from guidekb.visualize.pathway import pathway_diagram
-
-    diagram = pathway_diagram(hsv_kb, "iv_foscarnet")
-    path = follow(diagram, load_case(case_file, hsv_kb))
-    written = sorted(p.name for p in (tmp_path / "slides").glob("*.png"))
-    assert written == [f"chart-01-step-{n:02d}.png" for n in range(1, len(path.steps) + 1)]
-    slides = step_slides(chart_book(hsv_kb), load_case(case_file, hsv_kb), diagram)
-    for count, (_, graph) in enumerate(slides, 1):
-        numbered = re.findall(r'label="(\d+)\. ', graph.source)
-        assert [int(n) for n in numbered] == list(range(1, count + 1))
-
-
 def test_steps_need_a_case_and_a_folder() -> None:
     result = CliRunner().invoke(app, ["flowchart", "--steps", "-o", "x"])
     assert result.exit_code == 2 and "--case CASE --steps" in result.output

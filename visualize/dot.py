@@ -120,14 +120,18 @@ def _minus(outcome: Outcome, always: Outcome) -> Outcome:
 def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
                   elsewhere: str, path: PatientPath | None = None,
                   notes: Mapping[str, int] | None = None, only: frozenset[int] | None = None,
-                  continued: Mapping[int, str] | None = None) -> None:
+                  continued: Mapping[int, str] | None = None,
+                  current: tuple[int, int] | None = None, wrap: int = 22) -> None:
     """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
     next or what to find out (guidekb.visualize.leaves), never "No action". With a patient's
     `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey.
 
     A chart too big for its page is drawn in parts (guidekb.visualize.paging): `only` is the
-    set of questions of this part, and an arrow to a question of another part ends in a
-    dashed box saying where it continues (`continued`: question id -> that text)."""
+    set of questions of this part, and an arrow to a question of another part, or to an
+    advice box drawn on a part of its own, ends in a dashed box saying where it continues
+    (`continued`: node id -> that text). `current` (a `--steps` slide) is the arrow of the
+    step being taught: drawn in blue, and the question it leads to gets a blue border. `wrap`:
+    characters to a line in a diamond (narrower on a slide, where the text is 18 pt)."""
     kb = diagram.kb
     on_path = path.nodes if path is not None else frozenset(diagram.nodes)
     for node_id in diagram.topological():
@@ -139,11 +143,12 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
             question = diagram.question(node)
             spec = kb.facts[question.fact]
             muted = node_id not in on_path
-            graph.node(name, label=dot_text(question.text, 22), shape="diamond", style="filled",
+            next_up = current is not None and path is not None and node_id == path.leaf
+            graph.node(name, label=dot_text(question.text, wrap), shape="diamond", style="filled",
                        fillcolor=style.MUTED_FILL if muted else style.DECISION_FILL,
-                       color=style.MUTED_LINE if muted else style.DECISION_LINE, margin="0.02",
-                       fontcolor=style.MUTED_TEXT if muted else "#000000",
-                       penwidth="3" if path is not None and not muted else "1",
+                       color=style.CURRENT if next_up else style.MUTED_LINE if muted else style.DECISION_LINE,
+                       margin="0.02", fontcolor=style.MUTED_TEXT if muted else "#000000",
+                       penwidth="5" if next_up else "3" if path is not None and not muted else "1",
                        tooltip=dot_tooltip(f"{question.fact}: {spec.description}"),
                        URL=f"#{style.fact_anchor(question.fact)}")
             for k, branch in enumerate(node.branches):
@@ -151,31 +156,41 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 taken = path is None or number is not None
                 target = f"{prefix}{branch.child}"
                 child = diagram.nodes[branch.child]
-                if only is not None and isinstance(child, Decision) and branch.child not in only:
-                    target = f"{name}_cont{k}"  # the question is drawn in another part
+                if isinstance(child, Decision):
+                    elsewhere_part = only is not None and branch.child not in only
+                else:
+                    elsewhere_part = branch.child in (continued or {})
+                if elsewhere_part:
+                    target = f"{name}_cont{k}"  # the question or the advice is drawn in another part
                     text = (continued or {}).get(branch.child, "continued")
-                    graph.node(target, label=dot_text(text, 24), shape="box", style="rounded,dashed,bold",
+                    graph.node(target, label=dot_text(text, wrap + 2), shape="box",
+                               style="rounded,dashed,bold",
                                fontsize="10", color="#000000" if taken else style.MUTED_LINE,
                                fontcolor="#000000" if taken else style.MUTED_TEXT,
                                penwidth="3" if number is not None else "1")
                 elif isinstance(child, Outcome) and _empty(_minus(child, always)):
                     target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
                     text = open_leaf_text(diagram, node, branch, elsewhere)
-                    graph.node(target, label=dot_text(text, 26), shape="box", style="rounded,filled,dashed",
+                    graph.node(target, label=dot_text(text, wrap + 4), shape="box",
+                               style="rounded,filled,dashed",
                                fillcolor=style.NOTHING_FILL if taken else style.MUTED_FILL,
                                color=style.NOTHING_LINE if taken else style.MUTED_LINE,
                                fontcolor="#424242" if taken else style.MUTED_TEXT, fontsize="10",
                                penwidth="3" if number is not None else "1")
                 label = edge_label(diagram, node, branch)
                 if number is not None:
-                    graph.edge(name, target, label=dot_text(f"{number}. {label}", 22), penwidth="3",
-                               color="#000000", fontname=f"{style.FONT}-Bold")
+                    now = current == (node_id, k)
+                    graph.edge(name, target, label=dot_text(f"{number}. {label}", 22),
+                               penwidth="5" if now else "3", color=style.CURRENT if now else "#000000",
+                               fontcolor=style.CURRENT if now else "#000000", fontname=f"{style.FONT}-Bold")
                 else:
                     grey = {} if taken else {"color": style.MUTED_LINE, "fontcolor": style.MUTED_TEXT}
                     graph.edge(name, target, label=dot_text(label, 22), **grey)
         elif only is not None and not any(b.child == node_id for i in only
                                           for b in _branches(diagram, i)):
             continue  # an outcome reached from no question of this part
+        elif node_id in (continued or {}):
+            continue  # an advice box drawn on a part of its own
         elif not _empty(_minus(node, always)) or node_id == diagram.root:
             chosen = path is not None and node_id == path.leaf
             label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}),
@@ -263,29 +278,6 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
     _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes)
     setattr(graph, SPOKEN, spoken_names(diagram, "n", elsewhere, always))
     return graph
-
-
-def step_slides(book: ChartBook, case: Mapping[str, Any], focus: Diagram | None = None
-                ) -> list[tuple[str, graphviz.Digraph]]:
-    """One drawing per step of a case's path (`--steps`): the path so far bold and numbered,
-    the rest grey; through the `focus` chart, else through each chart of the book whose path
-    ends in advice. Each is named "chart-<n>-step-<k>" for its file."""
-    charts = [(0, focus, style.ELSEWHERE)] if focus is not None else [
-        (k, c.diagram, book.next_chart(k)) for k, c in enumerate(book.charts)]
-    slides: list[tuple[str, graphviz.Digraph]] = []
-    for k, diagram, elsewhere in charts:
-        path = follow(diagram, case)
-        leaf = diagram.nodes[path.leaf]
-        if focus is None and isinstance(leaf, Outcome) and _empty(leaf):
-            continue
-        for count in range(1, len(path.steps) + 1):
-            graph = _new_graph("decisions")
-            title = book.charts[k].title if focus is None else "decision chart"
-            graph.attr("graph", label=_title(diagram.kb, f"{title} · step {count} of {len(path.steps)}",
-                                             DECISION_LEGEND))
-            _draw_diagram(graph, diagram, "n", Outcome((), ()), elsewhere, path.upto(diagram, count))
-            slides.append((f"chart-{k + 1:02d}-step-{count:02d}", graph))
-    return slides
 
 
 def _path(diagram: Diagram, case: Mapping[str, Any] | None) -> PatientPath | None:

@@ -3,7 +3,10 @@
 Each chart of the book is listed with its number and id (`chart-3`: what `--chart 3` draws
 and the anchor of the HTML page), its title in words, its pathway stage, the advice it
 decides, and the files that hold it: the anchor in the `--all` HTML page, its `by-code/`
-drawings, and its slide. The JSON shape is published in
+drawings, and its slides, named by guidekb.visualize.slides exactly as `--preset slide -o
+FOLDER` writes them (a chart too big for one slide at 18 pt has several; finding out how many
+lays the charts out, so it needs graphviz: without it no slide is listed, as none can be
+written). The JSON shape is published in
 docs/schema/output/flowchart-list.json (tests validate real output against it).
 """
 
@@ -12,16 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from guidekb.visualize.chartbook import ChartBook
+from guidekb.visualize.dot import dot_available
 from guidekb.visualize.overview import chart_anchor
 from guidekb.visualize.pathway import stages
-
-
-def chart_slide_name(k: int) -> str:
-    """The file of chart k's slide (`--preset slide -o FOLDER`)."""
-    return f"chart-{k + 1:02d}.png"
-
-
-OVERVIEW_SLIDE = "overview.png"
+from guidekb.visualize.slides import OVERVIEW_SLIDE, slide_names
 
 
 def listing(book: ChartBook) -> dict[str, Any]:
@@ -29,6 +26,7 @@ def listing(book: ChartBook) -> dict[str, Any]:
     kb = book.kb
     titles = {stage.name: stage.title for stage in stages(kb)}
     charts = []
+    slides = slide_names(book) if dot_available() else [[] for _ in book.charts]
     for k, chart in enumerate(book.charts):
         codes = list(chart.codes) or [c for o in chart.diagram.outcomes().values()
                                       for c in (*o.recommended, *o.forbidden)]
@@ -43,7 +41,7 @@ def listing(book: ChartBook) -> dict[str, Any]:
             "files": {
                 "html": f"decisions.html#{chart_anchor(k)}",
                 "by_code": [f"by-code/{c}.{ext}" for c in codes for ext in ("svg", "png")],
-                "slide": chart_slide_name(k),
+                "slides": slides[k],
             },
         })
     return {
@@ -67,4 +65,15 @@ def listing_text(book: ChartBook) -> str:
     for chart in data["charts"]:
         lines.append(f"chart-{chart['number']:<3} {chart['title']}  "
                      f"({chart['questions']} questions; --chart {chart['number']})")
+        lines.append(f"          {_slides_in_words(chart['files']['slides'])}")
     return "\n".join(lines) + "\n"
+
+
+def _slides_in_words(names: list[str]) -> str:
+    """'slide: chart-01.png', or 'slides: chart-08-01.png … chart-08-17.png (17)': the files
+    of `--preset slide -o FOLDER` (numbered without gaps, so first and last name them all)."""
+    if not names:
+        return "slides: need graphviz (sudo apt-get install graphviz)"
+    if len(names) == 1:
+        return f"slide: {names[0]}"
+    return f"slides: {names[0]} … {names[-1]} ({len(names)})"

@@ -15,10 +15,8 @@ says so, the tests document which (none for the default knowledge base), and the
 
 from __future__ import annotations
 
-import functools
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +24,11 @@ import graphviz
 
 from guidekb.visualize import style
 from guidekb.visualize.decisions import Decision, Diagram, Outcome
-from guidekb.visualize.dot import SPOKEN, _draw_diagram, _new_graph, _path, render
-from guidekb.visualize.escaping import dot_html
+from guidekb.visualize.dot import SPOKEN, _draw_diagram, _minus, _new_graph, _path, outcome_label
+from guidekb.visualize.escaping import dot_html, dot_text
+from guidekb.visualize.labels import edge_label
+from guidekb.visualize.measure import measure, measure_all
+from guidekb.visualize.patient import PatientPath
 from guidekb.visualize.spoken import spoken_names
 
 POINTS = 72.0
@@ -44,6 +45,7 @@ class Sheet:
     font_scale: float = 1.0
     directions: tuple[str, ...] = ("TB",)
     legend: bool = True
+    wrap: int = 22  # characters to a line in a diamond
 
     @property
     def room(self) -> tuple[float, float]:
@@ -54,17 +56,40 @@ class Sheet:
 A4 = Sheet("a4", 8.27, 11.69, 0.4, directions=("TB", "LR"))
 LETTER = Sheet("letter", 8.5, 11.0, 0.4, directions=("TB", "LR"))
 PAPERS = {"a4": A4, "letter": LETTER}
-SLIDE = Sheet("slide", 13.333, 7.5, 0.15, font_scale=1.8, directions=("TB", "LR"), legend=False)
+SLIDE = Sheet("slide", 13.333, 7.5, 0.15, font_scale=1.8, directions=("TB", "LR"), legend=False, wrap=16)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one part of a chart shows: some of its questions (with the boxes their arrows
+    lead to), or one advice box on its own, rows `rows[0]` to `rows[1]` of it (a box of
+    more advice than fits beside its question: ten recommendations at 18 pt fill a slide)."""
+
+    questions: tuple[int, ...] = ()
+    leaf: int | None = None
+    rows: tuple[int, int] = (0, 0)
+    direction: str | None = None  # when not the chart's: a question too wide one way
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a chart is split for a sheet: its pieces in reading order and the direction."""
+
+    pieces: tuple[Piece, ...]
+    direction: str
+    fits: bool = True
 
 
 @dataclass(frozen=True)
 class Part:
-    """One page (or slide) of a chart: its drawing and whether it had to be shrunk."""
+    """One page (or slide) of a chart: its drawing, what it shows, and whether it had to be
+    shrunk (never, for the default knowledge base: the tests check every part)."""
 
     graph: graphviz.Digraph
     number: int
     count: int
     scaled: bool = False
+    piece: Piece = Piece()
 
 
 _SIZES = re.compile(r'((?:fontsize|POINT-SIZE)=)"?([\d.]+)"?')
@@ -83,15 +108,8 @@ def scale_fonts(graph: graphviz.Digraph, factor: float) -> graphviz.Digraph:
 
 def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:
     """The drawing's width and height in points, unscaled (graphviz's SVG size)."""
-    return _measured(graph.source)
-
-
-@functools.lru_cache(maxsize=512)
-def _measured(source: str) -> tuple[float, float]:
-    """Measured once per DOT source: paging tries many layouts, and the handout and the
-    slides measure the same parts again when they place them."""
-    root = ET.fromstring(render(graphviz.Source(source), "svg"))
-    return float(root.attrib["width"].removesuffix("pt")), float(root.attrib["height"].removesuffix("pt"))
+    drawn = measure(graph.source)
+    return drawn.width, drawn.height
 
 
 def fits(graph: graphviz.Digraph, sheet: Sheet) -> bool:
@@ -169,84 +187,304 @@ def _children(diagram: Diagram, node_id: int) -> set[int]:
     return {b.child for b in node.branches} if isinstance(node, Decision) else set()
 
 
-def _grow(diagram: Diagram, fits_part: Callable[[list[int]], bool]) -> tuple[list[list[int]], bool]:
-    """Parts grown one question at a time while the part still fits: from the root, then from
-    each question an arrow of an earlier part leads to, in the order the arrows meet them.
-    Returns the parts and whether every one fits (a single question may not)."""
-    parts: list[list[int]] = []
-    placed: set[int] = set()
-    entries = [diagram.root]
-    all_fit = True
-    while entries:
-        entry = entries.pop(0)
-        if entry in placed or not isinstance(diagram.nodes[entry], Decision):
-            continue
-        part = [entry]
-        all_fit &= fits_part(part)
-        for candidate in _reachable(diagram, entry, placed)[1:]:
-            below_part = any(candidate in _children(diagram, i) for i in part)
-            if below_part and fits_part([*part, candidate]):
-                part.append(candidate)
-        placed.update(part)
-        parts.append(part)
-        for node_id in part:
-            node = diagram.nodes[node_id]
-            assert isinstance(node, Decision)
-            entries += [b.child for b in node.branches
-                        if isinstance(diagram.nodes[b.child], Decision) and b.child not in placed]
-    return parts, all_fit
+def _advice(diagram: Diagram, leaf: int) -> list[tuple[str, bool]]:
+    """The rows of an advice box as drawn: (code, forbidden), recommendations first."""
+    node = diagram.nodes[leaf]
+    assert isinstance(node, Outcome)
+    shown = _minus(node, _always(diagram))
+    return [(c, False) for c in shown.recommended] + [(c, True) for c in shown.forbidden]
 
 
-def _draw_parts(diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet, direction: str,
-                split: list[list[int]], case: Mapping[str, Any] | None,
-                notes: Mapping[str, int] | None) -> list[graphviz.Digraph]:
-    where = {node_id: k for k, part in enumerate(split) for node_id in part}
-    questions = diagram.decisions()
-    always = diagram.in_every_case() if questions else Outcome((), ())
-    continued = {n: f"Continued in part {where[n] + 1} ▸ {diagram.question(questions[n]).text}"
-                 for n in where}
-    graphs = []
-    for k, part in enumerate(split):
-        sources = sorted({where[i] + 1 for i in where if where[i] != k and _children(diagram, i) & set(part)})
-        graph = _new_graph("decisions")
-        label = _heading(diagram, heading, sheet, k + 1, len(split), sources)
-        graph.attr("graph", label=label, rankdir=direction,
-                   pad=str(_PAD))
-        _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes,
-                      only=frozenset(part) if len(split) > 1 else None, continued=continued)
-        setattr(graph, SPOKEN, spoken_names(diagram, "n", elsewhere, always))
-        graphs.append(scale_fonts(graph, sheet.font_scale))
-    return graphs
+def _always(diagram: Diagram) -> Outcome:
+    return diagram.in_every_case() if diagram.decisions() else Outcome((), ())
+
+
+def _in_words(rows: Sequence[tuple[str, bool]]) -> str:
+    """'6 actions, 3 prohibitions': what a box drawn elsewhere holds."""
+    done = sum(not forbidden for _, forbidden in rows)
+    banned = len(rows) - done
+    bits = [f"{done} action{'s' * (done != 1)}"] if done else []
+    bits += [f"{banned} prohibition{'s' * (banned != 1)}"] if banned else []
+    return ", ".join(bits)
+
+
+Trial = tuple[list[int], frozenset[int], str]  # a first part's questions, boxes drawn alone, direction
+
+
+class _Chart:
+    """One chart being fitted to a sheet: draws any split of it, and measures trials in
+    batches (one `dot` process for many)."""
+
+    def __init__(self, diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet,
+                 path: PatientPath | None, notes: Mapping[str, int] | None) -> None:
+        self.diagram, self.heading, self.elsewhere, self.sheet = diagram, heading, elsewhere, sheet
+        self.path, self.notes = path, notes
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def draw(self, pieces: Sequence[Piece], direction: str, only: int | None = None,
+             current: tuple[int, int] | None = None) -> list[graphviz.Digraph]:
+        """The drawing of each piece (or of piece `only` alone), fonts scaled for the sheet."""
+        diagram = self.diagram
+        questions = diagram.decisions()
+        where = {q: k for k, piece in enumerate(pieces) for q in piece.questions}
+        first: dict[int, int] = {}
+        for k, piece in enumerate(pieces):
+            if piece.leaf is not None:
+                first.setdefault(piece.leaf, k)
+        continued = {n: f"Continued in part {where[n] + 1} ▸ {diagram.question(questions[n]).text}"
+                     for n in where}
+        continued |= {leaf: f"Continued in part {k + 1} ▸ the advice: {_in_words(_advice(diagram, leaf))}"
+                      for leaf, k in first.items()}
+        graphs = []
+        for k, piece in enumerate(pieces):
+            if only is not None and k != only:
+                continue
+            graph = _new_graph("decisions")
+            graph.attr("graph", rankdir=piece.direction or direction, pad=str(_PAD))
+            if len(pieces) == 1:
+                sources: list[int] = []
+                _draw_diagram(graph, diagram, "n", _always(diagram), self.elsewhere, self.path, self.notes,
+                              current=current, wrap=self.sheet.wrap)
+            elif piece.leaf is None:
+                sources = sorted({where[i] + 1 for i in where if where[i] != k
+                                  and _children(diagram, i) & set(piece.questions)})
+                _draw_diagram(graph, diagram, "n", _always(diagram), self.elsewhere, self.path, self.notes,
+                              only=frozenset(piece.questions), continued=continued, current=current,
+                              wrap=self.sheet.wrap)
+            else:
+                sources = self._draw_advice(graph, piece, pieces, where, k, current)
+            label = _heading(diagram, self.heading, self.sheet, k + 1, len(pieces), sources)
+            graph.attr("graph", label=label)
+            setattr(graph, SPOKEN, spoken_names(diagram, "n", self.elsewhere, _always(diagram)))
+            graphs.append(scale_fonts(graph, self.sheet.font_scale))
+        return graphs
+
+    def _draw_advice(self, graph: graphviz.Digraph, piece: Piece, pieces: Sequence[Piece],
+                     where: Mapping[int, int], k: int, current: tuple[int, int] | None) -> list[int]:
+        """An advice box on a part of its own (rows `piece.rows` of it): above it, one dashed
+        box per arrow leading to it ("From part 6 ▸ <question>", the arrow labelled with the
+        answer), or "continued from part N" for the rest of a long box; below it, where the
+        rest continues. Returns the parts it continues from."""
+        diagram, path, leaf = self.diagram, self.path, piece.leaf
+        assert leaf is not None
+        rows = _advice(diagram, leaf)[piece.rows[0]:piece.rows[1]]
+        shown = Outcome(tuple(c for c, f in rows if not f), tuple(c for c, f in rows if f))
+        on_path = path is None or leaf in path.nodes
+        graph.node("advice", shape="plain", label=outcome_label(
+            diagram.kb, shown, diagram.because.get(leaf, {}), muted=not on_path,
+            chosen=path is not None and path.leaf == leaf, notes=self.notes))
+        dashed = {"shape": "box", "style": "rounded,dashed,bold", "fontsize": "10"}
+        sources: list[int] = []
+        if piece.rows[0] > 0:
+            sources.append(k)  # the piece before holds the first rows
+            graph.node("from", label=dot_text(f"Continued from part {k} ▸ the same advice", 24), **dashed)
+            graph.edge("from", "advice")
+        else:
+            arrows: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (question, answer) -> arrows
+            for node_id in sorted(where, key=lambda n: where[n]):
+                node = diagram.nodes[node_id]
+                assert isinstance(node, Decision)
+                for b, branch in enumerate(node.branches):
+                    if branch.child == leaf:
+                        key = (diagram.question(node).text, edge_label(diagram, node, branch))
+                        arrows.setdefault(key, []).append((node_id, b))
+            for e, ((question, answer), alike) in enumerate(arrows.items()):
+                parts = sorted({where[n] + 1 for n, _ in alike})
+                sources += parts
+                steps = [path.step_number(n, b) for n, b in alike] if path is not None else []
+                number = next((s for s in steps if s is not None), None)
+                taken = path is None or number is not None
+                grey = {} if taken else {"color": style.MUTED_LINE, "fontcolor": style.MUTED_TEXT}
+                word = "part" if len(parts) == 1 else "parts"
+                text = f"From {word} {', '.join(map(str, parts))} ▸ {question}"
+                graph.node(f"from{e}", label=dot_text(text, self.sheet.wrap + 8), **dashed, **grey)
+                if number is None:
+                    graph.edge(f"from{e}", "advice", label=dot_text(answer, 22), **grey)
+                else:
+                    now = current is not None and current in alike
+                    colour = style.CURRENT if now else "#000000"
+                    graph.edge(f"from{e}", "advice", label=dot_text(f"{number}. {answer}", 22),
+                               penwidth="5" if now else "3", color=colour, fontcolor=colour,
+                               fontname=f"{style.FONT}-Bold")
+        if piece.rows[1] < len(_advice(diagram, leaf)):
+            more = len(_advice(diagram, leaf)) - piece.rows[1]
+            graph.node("more", label=dot_text(f"Continued in part {k + 2} ▸ {more} more", 24), **dashed)
+            graph.edge("advice", "more")
+        return sorted(set(sources))
+
+    # --- measuring -------------------------------------------------------------------------
+
+    def fit(self, graphs: Sequence[graphviz.Digraph], slack: float = 1.0) -> list[bool]:
+        room_w, room_h = self.sheet.room
+        return [d.width <= room_w * slack and d.height <= room_h * slack
+                for d in measure_all([g.source for g in graphs])]
+
+    def trials(self, trials: Sequence[Trial]) -> list[bool]:
+        """Whether each first part fits (with room for the final "continued in part N"
+        texts): the part, the rest of the questions as "part 2", each box drawn alone."""
+        graphs = []
+        for part, away, direction in trials:
+            rest = tuple(n for n in self.diagram.decisions() if n not in part)
+            alone = [Piece(leaf=leaf, rows=(0, len(_advice(self.diagram, leaf)))) for leaf in sorted(away)]
+            pieces = [Piece(tuple(part)), *([Piece(rest)] if rest else []), *alone]
+            graphs += self.draw(pieces, direction, only=0)
+        return self.fit(graphs, 0.95)
+
+    def big_boxes(self) -> set[int]:
+        """Advice boxes too big to share a part with their question: more than half the
+        sheet's height or 60% of its width, measured alone."""
+        leaves = [n for n, node in self.diagram.nodes.items() if isinstance(node, Outcome)
+                  and _advice(self.diagram, n) and n != self.diagram.root]
+        graphs = []
+        for leaf in leaves:
+            graph = _new_graph("box")
+            graph.attr("graph", pad=str(_PAD))
+            graph.node("advice", shape="plain", label=outcome_label(
+                self.diagram.kb, _minus(_node(self.diagram, leaf), _always(self.diagram)),
+                self.diagram.because.get(leaf, {}), notes=self.notes))
+            graphs.append(scale_fonts(graph, self.sheet.font_scale))
+        room_w, room_h = self.sheet.room
+        sizes = measure_all([g.source for g in graphs])
+        return {leaf for leaf, d in zip(leaves, sizes, strict=True)
+                if d.height > room_h * 0.5 or d.width > room_w * 0.6}
+
+    # --- splitting -------------------------------------------------------------------------
+
+    def grow(self, direction: str, away: set[int]) -> tuple[list[Piece], bool]:
+        """Parts grown one question at a time while the part still fits: from the root, then
+        from each question an arrow of an earlier part leads to, in the order the arrows meet
+        them. A question that cannot fit even alone is drawn the other way (a question of
+        five answers is too wide top-down), else has its advice boxes moved to parts of
+        their own (`away`, largest first). Returns the parts and whether every one fits."""
+        diagram = self.diagram
+        parts: list[Piece] = []
+        placed: set[int] = set()
+        entries = [diagram.root]
+        all_fit = True
+        while entries:
+            entry = entries.pop(0)
+            if entry in placed or not isinstance(diagram.nodes[entry], Decision):
+                continue
+            part = [entry]
+            ways = [direction, *(d for d in self.sheet.directions if d != direction)]
+            alone = self.trials([(part, frozenset(away), way) for way in ways])
+            way = next((w for w, ok in zip(ways, alone, strict=True) if ok), direction)
+            if not any(alone):
+                boxes = sorted((c for c in _children(diagram, entry) if c not in away  # not worth it
+                                and isinstance(diagram.nodes[c], Outcome) and len(_advice(diagram, c)) > 2),
+                               key=lambda c: -len(_advice(diagram, c)))
+                for box in boxes:
+                    away.add(box)
+                    if self.trials([(part, frozenset(away), way)])[0]:
+                        break
+                all_fit &= self.trials([(part, frozenset(away), way)])[0]
+            candidates = _reachable(diagram, entry, placed)[1:]
+            while candidates:
+                below = [c for c in candidates if any(c in _children(diagram, i) for i in part)]
+                results = self.trials([([*part, c], frozenset(away), way) for c in below])
+                taken = next((c for c, ok in zip(below, results, strict=True) if ok), None)
+                if taken is None:
+                    break
+                part.append(taken)
+                candidates = candidates[candidates.index(taken) + 1:]
+            placed.update(part)
+            parts.append(Piece(tuple(part), direction=None if way == direction else way))
+            for node_id in part:
+                node = diagram.nodes[node_id]
+                assert isinstance(node, Decision)
+                entries += [b.child for b in node.branches
+                            if isinstance(diagram.nodes[b.child], Decision) and b.child not in placed]
+        return parts, all_fit
+
+    def box_pieces(self, leaf: int, direction: str, start_pieces: Sequence[Piece]) -> list[Piece]:
+        """An advice box alone, in as many pieces as it needs: each takes the most rows that
+        fit, drawn top-down or left-to-right (many arrows leading to it sit side by side
+        top-down, one above the other left-to-right)."""
+        count = len(_advice(self.diagram, leaf))
+        ways = [direction, *(d for d in self.sheet.directions if d != direction)]
+        pieces: list[Piece] = []
+        start = 0
+        while start < count:
+            trials = [(end, way) for way in ways for end in range(count, start, -1)]
+            graphs = []
+            for end, way in trials:
+                trial = Piece(leaf=leaf, rows=(start, end), direction=way)
+                rest = [Piece(leaf=leaf, rows=(end, count))] if end < count else []
+                graphs += self.draw([*start_pieces, *pieces, trial, *rest], direction,
+                                    only=len(start_pieces) + len(pieces))
+            ok = self.fit(graphs, 0.95)
+            end, way = max(((e, w) for (e, w), fits_ in zip(trials, ok, strict=True) if fits_),
+                           key=lambda t: (t[0], t[1] == direction), default=(start + 1, direction))
+            pieces.append(Piece(leaf=leaf, rows=(start, end), direction=None if way == direction else way))
+            start = end
+        return pieces
+
+    def layout(self) -> Layout:
+        """The chart on as few sheets as it needs: whole when it fits, else split, in each
+        of the sheet's directions (fewest parts wins, a layout where all fit first)."""
+        whole = (Piece(tuple(self.diagram.decisions())),)
+        drawings = [self.draw(whole, d)[0] for d in self.sheet.directions]
+        for direction, ok in zip(self.sheet.directions, self.fit(drawings), strict=True):
+            if ok:
+                return Layout(whole, direction)
+        big = self.big_boxes()
+        best: Layout | None = None
+        for direction in self.sheet.directions:
+            away = set(big)
+            parts, all_fit = self.grow(direction, away)
+            boxes = {leaf: self.box_pieces(leaf, direction, parts) for leaf in sorted(away)}
+            pieces: list[Piece] = []
+            for part in parts:  # each box alone after the first part leading to it
+                pieces.append(part)
+                for leaf in sorted(away):
+                    if any(leaf in _children(self.diagram, q) for q in part.questions) and \
+                            not any(p.leaf == leaf for p in pieces):
+                        pieces += boxes[leaf]
+            layout = Layout(tuple(pieces), direction, all_fit)
+            if best is None or (layout.fits, -len(layout.pieces)) > (best.fits, -len(best.pieces)):
+                best = layout
+        assert best is not None
+        return best
+
+
+def _node(diagram: Diagram, node_id: int) -> Outcome:
+    node = diagram.nodes[node_id]
+    assert isinstance(node, Outcome)
+    return node
+
+
+def chart_layout(diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet,
+                 case: Mapping[str, Any] | None = None, notes: Mapping[str, int] | None = None) -> Layout:
+    """How the chart splits over sheets at its own font size (times the sheet's font scale)."""
+    return _Chart(diagram, heading, elsewhere, sheet, _path(diagram, case), notes).layout()
+
+
+def draw_layout(diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet, layout: Layout,
+                path: PatientPath | None = None, notes: Mapping[str, int] | None = None,
+                current: tuple[int, int] | None = None) -> list[Part]:
+    """The parts of a layout, drawn (with a patient's `path` so far, its `current` step in
+    blue), each unplaced: `on_sheet` puts it on its page."""
+    fitter = _Chart(diagram, heading, elsewhere, sheet, path, notes)
+    graphs = fitter.draw(layout.pieces, layout.direction, current=current)
+    fit = fitter.fit(graphs)
+    return [Part(g, k + 1, len(graphs), not ok, piece)
+            for k, (g, ok, piece) in enumerate(zip(graphs, fit, layout.pieces, strict=True))]
 
 
 def paged_chart(diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet,
                 case: Mapping[str, Any] | None = None, notes: Mapping[str, int] | None = None) -> list[Part]:
     """The chart drawn on as few sheets as it needs at its own font size (times the sheet's
     font scale): the whole chart when it fits, else parts grown one question at a time
-    while they fit, in each of the sheet's layouts (the one with fewer parts wins). Each
-    part's drawing is unplaced: `on_sheet` puts it on its page."""
-    room_w, room_h = sheet.room
+    while they fit, big advice boxes on parts of their own. Each part's drawing is
+    unplaced: `on_sheet` puts it on its page."""
+    layout = chart_layout(diagram, heading, elsewhere, sheet, case, notes)
+    return draw_layout(diagram, heading, elsewhere, sheet, layout, _path(diagram, case), notes)
 
-    def size_ok(graph: graphviz.Digraph, slack: float = 1.0) -> bool:
-        width, height = natural_size(graph)
-        return width <= room_w * slack and height <= room_h * slack
 
-    best: tuple[list[list[int]], str, bool] | None = None
-    for direction in sheet.directions:
-        whole = [list(diagram.decisions())]
-        if size_ok(_draw_parts(diagram, heading, elsewhere, sheet, direction, whole, case, notes)[0]):
-            best = (whole, direction, True)
-            break
-
-        def fits_part(part: list[int], direction: str = direction) -> bool:
-            trial = [part, [n for n in diagram.decisions() if n not in part]]  # the rest: "part 2"
-            graph = _draw_parts(diagram, heading, elsewhere, sheet, direction, trial, case, notes)[0]
-            return size_ok(graph, 0.95)  # room for the final "continued in part N" texts
-
-        parts, all_fit = _grow(diagram, fits_part)
-        if best is None or (all_fit, -len(parts)) > (best[2], -len(best[0])):
-            best = (parts, direction, all_fit)
-    assert best is not None
-    split, direction, _ = best
-    graphs = _draw_parts(diagram, heading, elsewhere, sheet, direction, split, case, notes)
-    return [Part(g, k + 1, len(graphs), not size_ok(g)) for k, g in enumerate(graphs)]
+def draw_piece(diagram: Diagram, heading: str, elsewhere: str, sheet: Sheet, layout: Layout, k: int,
+               path: PatientPath | None = None, current: tuple[int, int] | None = None) -> Part:
+    """Part k (from 0) of a layout alone (a `--steps` slide), measured."""
+    fitter = _Chart(diagram, heading, elsewhere, sheet, path, None)
+    graph = fitter.draw(layout.pieces, layout.direction, only=k, current=current)[0]
+    return Part(graph, k + 1, len(layout.pieces), not fitter.fit([graph])[0], layout.pieces[k])

@@ -5,6 +5,9 @@ out at slide size (guidekb.visualize.paging.SLIDE: fonts scaled so the smallest 
 top-down or left-to-right, whichever needs fewer slides) and, when it does not fit one slide,
 split into parts joined by "continued in part N" boxes, one slide each. Each slide is a page
 of exactly 13.333 x 7.5 inches: 1920x1080 at 144 dpi, written as PNG at twice that.
+
+The file names are made here and only here (`slide_files`), so `--list` names exactly the
+files `--preset slide -o FOLDER` writes.
 """
 
 from __future__ import annotations
@@ -16,18 +19,31 @@ import graphviz
 
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import ChartBook
-from guidekb.visualize.listing import OVERVIEW_SLIDE, chart_slide_name
 from guidekb.visualize.overview import slide_graph
 from guidekb.visualize.paging import SLIDE, Part, on_sheet, paged_chart
 from guidekb.visualize.pathway import pathway_diagram, stages
 
+OVERVIEW_SLIDE = "overview.png"
+
+
+def chart_heading(book: ChartBook, k: int) -> str:
+    """The heading of chart k's slides: short, since at 18 pt a long title fills the slide."""
+    chart = book.charts[k]
+    stage = next((s.title for s in stages(book.kb) if s.name == chart.stage), chart.title)
+    return f"Chart {k + 1}: {stage}"
+
 
 def chart_parts(book: ChartBook, k: int, case: Mapping[str, Any] | None = None) -> list[Part]:
     """Chart k (from 0) of the book as slide-sized parts."""
-    chart = book.charts[k]
-    stage = next((s.title for s in stages(book.kb) if s.name == chart.stage), chart.title)
-    heading = f"Chart {k + 1}: {stage}"  # short: at 18 pt a long title would fill the slide
-    return paged_chart(chart.diagram, heading, book.next_chart(k), SLIDE, case)
+    return paged_chart(book.charts[k].diagram, chart_heading(book, k), book.next_chart(k), SLIDE, case)
+
+
+def slide_files(k: int, count: int) -> list[str]:
+    """The files of chart k's `count` slides: `chart-03.png`, or `chart-03-01.png`,
+    `chart-03-02.png`, ... when it takes several."""
+    if count == 1:
+        return [f"chart-{k + 1:02d}.png"]
+    return [f"chart-{k + 1:02d}-{n:02d}.png" for n in range(1, count + 1)]
 
 
 def chart_slides(book: ChartBook, number: int | None = None, focus: str | None = None,
@@ -48,13 +64,15 @@ def chart_slides(book: ChartBook, number: int | None = None, focus: str | None =
 
 
 def all_slides(book: ChartBook, case: Mapping[str, Any] | None = None) -> list[tuple[str, graphviz.Digraph]]:
-    """Every slide, named for its file: the overview, then each chart (`chart-03.png`, or
-    `chart-03-1.png`, `chart-03-2.png`, ... when it takes several slides)."""
+    """Every slide, named for its file: the overview, then each chart's (`slide_files`)."""
     slides = [(OVERVIEW_SLIDE, on_sheet(slide_graph(book), SLIDE))]
     for k in range(len(book.charts)):
         parts = chart_parts(book, k, case)
-        name = chart_slide_name(k)
-        for part in parts:
-            file = name if len(parts) == 1 else name.replace(".png", f"-{part.number:02d}.png")
+        for file, part in zip(slide_files(k, len(parts)), parts, strict=True):
             slides.append((file, on_sheet(part.graph, SLIDE, part.scaled)))
     return slides
+
+
+def slide_names(book: ChartBook) -> list[list[str]]:
+    """The slide files of each chart, as `all_slides` names them (without a case)."""
+    return [slide_files(k, len(chart_parts(book, k))) for k in range(len(book.charts))]

@@ -28,6 +28,7 @@ DERIVED_FILL, DERIVED_LINE = "#E3EEFA", "#1F5F99"
 RULE_FILL, RULE_LINE = "#FFFFFF", "#424242"
 EDGE = "#555555"
 MUTED_FILL, MUTED_LINE, MUTED_TEXT = "#F7F7F7", "#C8C8C8", "#9A9A9A"  # off a patient's path
+CURRENT = "#0072B2"  # Okabe-Ito blue: the step being taught on a --steps slide (also heavier)
 
 DO_NOT = "DO NOT"
 NOTHING_EVER = "Nothing is recommended or forbidden for any patient"

@@ -21,7 +21,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.formats import print_json
 from guidekb.options import DEFAULT_KB, KbOption, load
 from guidekb.visualize.chartbook import chart_book
-from guidekb.visualize.dot import render, step_slides
+from guidekb.visualize.dot import render
 from guidekb.visualize.errors import UnknownCode, VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
 from guidekb.visualize.handout import handout_pdf
@@ -31,6 +31,8 @@ from guidekb.visualize.overview import SLIDE_DPI
 from guidekb.visualize.paging import PAPERS
 from guidekb.visualize.pathway import pathway_diagram
 from guidekb.visualize.slides import all_slides, chart_slides
+from guidekb.visualize.steps import step_slides
+from guidekb.visualize.style import codes_in_words
 
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Overwrite existing files that guidekb did not write (never a link or a folder).")]
@@ -58,9 +60,9 @@ def flowchart(
                                                "every chart with -o FOLDER).")] = None,
     case: Annotated[Path | None, typer.Option("--case", help="A case file: draw the path it takes "
                                               "through the decision charts (bold, numbered steps).")] = None,
-    steps: Annotated[bool, typer.Option("--steps", help="With --case and -o FOLDER: one slide (PNG) per "
-                                        "step of the path, through each chart that ends in advice "
-                                        "(or the --focus chart).")] = False,
+    steps: Annotated[bool, typer.Option("--steps", help="With --case and -o FOLDER: one 16:9 slide (PNG, "
+                                        "18 pt or more at 1920x1080) per step of the path, through each "
+                                        "chart that ends in advice (or the --focus chart).")] = False,
     number: Annotated[int | None, typer.Option("--chart", min=1, help="Draw chart N of the decision "
                                                "charts alone (numbers: --list).")] = None,
     list_charts: Annotated[bool, typer.Option("--list", help="List the charts (number, title, stage, "
@@ -113,11 +115,13 @@ def _write_steps(knowledge: KnowledgeBase, facts: dict[str, Any] | None, focus: 
     book = chart_book(knowledge)
     if focus is not None and focus not in knowledge.outcomes:
         raise UnknownCode(focus, knowledge)
-    slides = step_slides(book, facts, None if focus is None else pathway_diagram(knowledge, focus))
+    diagram = None if focus is None else pathway_diagram(knowledge, focus)
+    heading = "Decision chart" if focus is None else f"Decision chart: {codes_in_words(knowledge, [focus])}"
+    slides = step_slides(book, facts, diagram, heading)
     with OutputFolder(output, force=force) as folder:
-        folder.begin_set(f"{name}.png" for name, _ in slides)
+        folder.begin_set(name for name, _ in slides)
         for name, graph in slides:
-            folder.write(f"{name}.png", render(graph, "png", SLIDE_DPI // 2))
+            folder.write(name, render(graph, "png", SLIDE_DPI))
         folder.end_set()
     err_console.print(f"wrote {len(slides)} slides to {inert(str(output))}/", markup=False)
 
