@@ -188,7 +188,9 @@ def test_focus_asks_only_questions_that_can_lead_to_the_code(toy_kb: KnowledgeBa
     asked = {diagram.question(n).fact for n in diagram.decisions().values()}
     assert asked == {"score"}
     outcomes = {o for o in diagram.outcomes().values()}
-    assert outcomes == {Outcome(("drug_a",), ()), Outcome((), ())}
+    score = next(i for i, q in enumerate(diagram.vocabulary.questions) if q.fact == "score")
+    # a low score: nothing; an unknown one: find out the score (a high one gives drug A)
+    assert outcomes == {Outcome(("drug_a",), ()), Outcome((), ()), Outcome((), (), (score,))}
 
 
 def test_a_prohibition_removes_the_recommendation_in_the_leaves(toy_kb: KnowledgeBase) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
 from guidekb.engine.semantics.verdict import verdict
+from guidekb.visualize.counterfactual import Counterfactual, Unknown
 from guidekb.visualize.errors import VisualizeError
 from guidekb.visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
 from guidekb.visualize.questions import Question, Vocabulary, vocabulary
@@ -30,10 +31,17 @@ from guidekb.visualize.questions import Question, Vocabulary, vocabulary
 
 @dataclass(frozen=True)
 class Outcome:
-    """A leaf: codes recommended (after prohibitions are applied) and codes forbidden."""
+    """A leaf: codes recommended (after prohibitions are applied) and codes forbidden.
+
+    `find_out`, for an open leaf (one advising nothing beyond what every case gets): the
+    questions answered "unknown" on the way here whose answer would change the advice
+    (guidekb.visualize.counterfactual), by index, in asking order. It is part of the leaf, so
+    that leaves saying different things are different nodes and every path into one leaf
+    finds the same words there."""
 
     recommended: tuple[str, ...]
     forbidden: tuple[str, ...]
+    find_out: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,17 @@ class Diagram:
 
         yield from walk(self.root, [])
 
+    def is_open(self, node_id: int) -> bool:
+        """Whether a node is a leaf advising nothing beyond what every case gets (the codes
+        "in every case" are drawn once, under the title): it says "Find out" or "Not
+        indicated here" instead (guidekb.visualize.leaves)."""
+        node = self.nodes[node_id]
+        if not isinstance(node, Outcome):
+            return False
+        always = self.in_every_case() if self.decisions() else Outcome((), ())
+        return set(node.recommended) <= set(always.recommended) \
+            and set(node.forbidden) <= set(always.forbidden)
+
     def in_every_case(self) -> Outcome:
         """Codes recommended (or forbidden) on every path: drawn once instead of in each leaf."""
         leaves = list(self.outcomes().values())
@@ -135,8 +154,12 @@ class TooLarge(VisualizeError):
 
 
 class _Builder:
+    """One expansion. With `always` given (the codes every case gets, from a first expansion),
+    it also carries the questions answered "unknown" so far, so that each open leaf can say
+    which of them to find out; without it, leaves are outcomes only."""
+
     def __init__(self, kb: KnowledgeBase, focus: frozenset[str] | None, budget: int | None,
-                 order: list[str] | None) -> None:
+                 order: list[str] | None, always: Outcome | None = None) -> None:
         self.kb = kb
         self.budget = budget
         self.focus = focus
@@ -149,6 +172,8 @@ class _Builder:
         self.memo: dict[object, int] = {}
         self.because: dict[int, dict[str, list[str]]] = {}
         self.restrict = Restrictor()
+        self.always = always
+        self.counterfactual = Counterfactual(self._judge)
 
     def intern(self, node: Node) -> int:
         if node not in self.ids:
@@ -158,31 +183,44 @@ class _Builder:
             self.nodes[self.ids[node]] = node
         return self.ids[node]
 
-    def build(self, assignment: Assignment, residual: tuple[Formula, ...]) -> int:
-        key = (residual, assignment.presence_key())
+    def build(self, assignment: Assignment, residual: tuple[Formula, ...],
+              unknowns: tuple[Unknown, ...] = ()) -> int:
+        key = (residual, assignment.presence_key(), tuple(u.key() for u in unknowns))
         if key not in self.memo:
             if self.budget is not None and len(self.memo) > STATES_PER_NODE * self.budget:
                 raise TooLarge
-            self.memo[key] = self._expand(assignment, residual)
+            self.memo[key] = self._expand(assignment, residual, unknowns)
         return self.memo[key]
 
-    def _expand(self, assignment: Assignment, residual: tuple[Formula, ...]) -> int:
+    def _expand(self, assignment: Assignment, residual: tuple[Formula, ...],
+                unknowns: tuple[Unknown, ...]) -> int:
         open_questions = questions_in(residual)
         if not open_questions:
-            return self._leaf(residual)
+            return self._leaf(residual, unknowns)
         question = min(open_questions)
-        groups: dict[int, list[int]] = {}
         touched = assignment.touched_by(question)
+        unknown = self.vocabulary.questions[question].unknown_index
+        states = {}
         for answer in sorted(assignment.allowed(question)):
             given = assignment.given(question, answer)
-            child = self.build(given, tuple(self.restrict(f, given, touched) for f in residual))
+            states[answer] = (given, tuple(self.restrict(f, given, touched) for f in residual))
+        groups: dict[int, list[int]] = {}
+        for answer, (given, after) in states.items():
+            carried = unknowns
+            if self.always is not None:
+                carried = self.counterfactual.advance(unknowns, question, answer, after)
+                alternatives = tuple(s for a, s in states.items() if a != unknown)
+                if answer == unknown and any(formulas != after for _, formulas in alternatives):
+                    carried = (*carried, Unknown(question, alternatives))
+            child = self.build(given, after, carried)
             groups.setdefault(child, []).append(answer)
         if len(groups) == 1:
             return next(iter(groups))  # the answer does not matter here: skip the question
         branches = tuple(Branch(tuple(answers), child) for child, answers in groups.items())
         return self.intern(Decision(question, branches))
 
-    def _leaf(self, residual: tuple[Formula, ...]) -> int:
+    def _judge(self, residual: tuple[Formula, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The codes recommended and forbidden once every firing formula is constant."""
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
         said = verdict(fired)  # the one definition: a prohibition beats a recommendation
         forbidden = set(said.forbidden)
@@ -191,10 +229,19 @@ class _Builder:
             forbidden &= self.focus
             recommended &= self.focus
         order = list(self.kb.outcomes)
-        outcome = Outcome(tuple(c for c in order if c in recommended),
-                          tuple(c for c in order if c in forbidden))
-        leaf = self.intern(outcome)
+        return tuple(c for c in order if c in recommended), tuple(c for c in order if c in forbidden)
+
+    def _leaf(self, residual: tuple[Formula, ...], unknowns: tuple[Unknown, ...]) -> int:
+        recommended, forbidden = self._judge(residual)
+        find_out: tuple[int, ...] = ()
+        always = self.always
+        if always is not None and set(recommended) <= set(always.recommended) \
+                and set(forbidden) <= set(always.forbidden):
+            find_out = tuple(u.question for u in unknowns
+                             if self.counterfactual.would_change(u, (recommended, forbidden)))
+        leaf = self.intern(Outcome(recommended, forbidden, find_out))
         because = self.because.setdefault(leaf, {})
+        fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
         for rule in fired:
             for code in codes_of(rule):
                 if code in recommended or code in forbidden:
@@ -213,7 +260,17 @@ def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
     facts (see guidekb.visualize.questions.vocabulary).
     """
     codes = None if focus is None else frozenset([focus] if isinstance(focus, str) else focus)
-    builder = _Builder(kb, codes, budget, order)
+    plain = _expanded(_Builder(kb, codes, budget, order))
+    if not any(plain.is_open(i) for i in plain.outcomes()):
+        return plain
+    # Open leaves say what to find out, which depends on the whole path into them: expand
+    # again, carrying the unknown answers (the first expansion gave the codes every case gets).
+    always = plain.in_every_case() if plain.decisions() else Outcome((), ())
+    return _expanded(_Builder(kb, codes, budget, order, always))
+
+
+def _expanded(builder: _Builder) -> Diagram:
+    """The builder's diagram from the root, keeping only the nodes reached."""
     vocab = builder.vocabulary
     root = builder.build(Assignment(vocab), builder.start)
     reachable = set()
@@ -228,4 +285,4 @@ def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
             stack.extend(b.child for b in node.branches)
     nodes = {i: n for i, n in builder.nodes.items() if i in reachable}
     because = {i: b for i, b in builder.because.items() if i in reachable}
-    return Diagram(kb, vocab, nodes, root, codes, because)
+    return Diagram(builder.kb, vocab, nodes, root, builder.focus, because)

@@ -1,26 +1,75 @@
-"""What an arrow that ends in no recommendation or prohibition says instead of "No action".
+"""What a leaf that advises nothing says instead of "No action".
 
-"No action" reads as "do nothing", which is never what a guideline means. Such a leaf says
-one of two things, decided by the arrow leading into it:
+"No action" reads as "do nothing", which is never what a guideline means. A leaf that
+recommends and forbids nothing beyond what every case gets (an open leaf) says one of two
+things, decided from the whole path into it, not from the last arrow:
 
-* the arrow stands only for "unknown" (the other answers go elsewhere): knowing the answer
-  would change the advice, so the leaf says "Find out: <the question>";
+* some question was answered "unknown" on the way, and a known answer to it would change
+  the advice (guidekb.visualize.counterfactual, built into the leaf by
+  guidekb.visualize.decisions): "Find out: <that question>", or every such question in
+  asking order ("Find out: Known penicillin allergy, new mental confusion"). A penicillin
+  allergy nobody has asked about blocks amoxicillin: the patient needs an answer, not nothing;
 * otherwise this chart has nothing for the patient: "Not indicated here → see <where>", the
   next chart of the pathway (or the overview).
+
+Questions are named in the words the drawing asks them in (for a list fact, the list's own
+question, once), never by codes. Every output reads the leaf through these functions.
 """
 
 from __future__ import annotations
 
-from guidekb.visualize.decisions import Branch, Decision, Diagram
+import itertools
+
+from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome
 
 FIND_OUT = "Find out"
 NOT_HERE = "Not indicated here"
 
 
 def open_leaf_text(diagram: Diagram, node: Decision, branch: Branch, elsewhere: str) -> str:
-    """The text of the leaf at the end of `branch`, when that leaf recommends and forbids
-    nothing drawn in this chart; `elsewhere` names where to look next ("chart 5: ...")."""
-    question = diagram.question(node)
-    if branch.answers == (question.unknown_index,):
-        return f"{FIND_OUT}: {question.text}"
+    """The text of the leaf at the end of `branch` (an arrow of `node`), when that leaf
+    recommends and forbids nothing drawn in this chart; `elsewhere` names where to look next
+    ("chart 5"). The leaf alone decides: every path into it says the same."""
+    return leaf_text(diagram, branch.child, elsewhere)
+
+
+def leaf_text(diagram: Diagram, leaf: int, elsewhere: str) -> str:
+    """What the open leaf `leaf` says: the questions to find out, or where to look next."""
+    topics = find_out_topics(diagram, leaf)
+    if topics:
+        return f"{FIND_OUT}: {join_topics(topics)}"
     return f"{NOT_HERE} → see {elsewhere}"
+
+
+def find_out_topics(diagram: Diagram, leaf: int) -> list[str]:
+    """The questions the leaf asks to find out, in words, in asking order, each fact once."""
+    node = diagram.nodes[leaf]
+    if not isinstance(node, Outcome):
+        return []
+    named: dict[str, str] = {}
+    for index in node.find_out:
+        question = diagram.vocabulary.questions[index]
+        named.setdefault(question.fact, question.topic)
+    return list(named.values())
+
+
+def join_topics(topics: list[str]) -> str:
+    """Questions as one readable line. A question ("Is the dose adequate?") keeps its mark and
+    the next follows it as a sentence; statements ("Known penicillin allergy.") lose their
+    full stop and are listed with commas (semicolons when one holds a comma), the later ones
+    starting in lower case unless they start with an abbreviation ("HIV status")."""
+    cleaned = [t.strip().removesuffix(".").strip() for t in topics]
+    separator = "; " if any("," in t for t in cleaned if not t.endswith("?")) else ", "
+    text = cleaned[0]
+    for previous, topic in itertools.pairwise(cleaned):
+        if previous.endswith("?"):
+            text += f" {topic}"
+        else:
+            text += separator + _lower_first(topic)
+    return text
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text

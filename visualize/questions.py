@@ -46,6 +46,13 @@ class Question:
     item: str | None
     text: str
     answers: tuple[Answer, ...]
+    # what to find out when the answer is unknown: the question itself, or for an item of a
+    # list fact the list's own question (the list is recorded or not as a whole)
+    topic: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.topic:
+            object.__setattr__(self, "topic", self.text)
 
     @property
     def key(self) -> str:
@@ -159,9 +166,10 @@ def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
                 answers: tuple[Answer, ...]
                 if item is None:
                     answers = (Answer("recorded", True, True), Answer(UNKNOWN, ABSENT, ABSENT))
-                    questions.append(Question(name, None, f"{text} (recorded?)", answers))
+                    questions.append(Question(name, None, f"{text} (recorded?)", answers, text))
                 else:
                     answers = (Answer("yes", True, True), Answer("no", False, False),
                                Answer(UNKNOWN, ABSENT, ABSENT))
-                    questions.append(Question(name, item, f"{text} Includes {humanize(item)}?", answers))
+                    asked = f"{text} Includes {humanize(item)}?"
+                    questions.append(Question(name, item, asked, answers, text))
     return Vocabulary(tuple(questions))

@@ -14,7 +14,7 @@ import re
 from guidekb.visualize.decisions import Decision, Diagram, Outcome
 from guidekb.visualize.escaping import html_text
 from guidekb.visualize.labels import edge_label
-from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.leaves import FIND_OUT, open_leaf_text
 from guidekb.visualize.text_version import outcome_words
 
 Spoken = dict[str, tuple[str, str]]  # SVG title as graphviz writes it -> (title, description)
@@ -45,7 +45,9 @@ def spoken_names(diagram: Diagram, prefix: str, elsewhere: str, always: Outcome)
             target = _what(diagram, branch.child, always)
             if not target:
                 target = open_leaf_text(diagram, node, branch, elsewhere)
-                spoken[f"{name}_open{k}"] = (target, "Nothing in this chart for this answer.")
+                about = ("An answer still unknown would change the advice." if target.startswith(FIND_OUT)
+                         else "Nothing in this chart for this patient.")
+                spoken[f"{name}_open{k}"] = (target, about)
                 child = f"{name}_open{k}"
             else:
                 child = f"{prefix}{branch.child}"

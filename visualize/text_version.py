@@ -4,7 +4,8 @@ a nested list built from the very diagram the drawing comes from.
 Each question is numbered (Q1, Q2, ... in the order a reader meets them); each answer is an
 item holding what follows it: the next question, nested, or the outcome. A question reached
 again by another answer is not repeated: the item says "go to Q5". Leaves with nothing in
-them say what to find out or where to look (guidekb.visualize.leaves), as the drawing does.
+them (beyond what every case gets) say what to find out or where to look
+(guidekb.visualize.leaves, from the whole path into them), as the drawing does.
 The same items are written as Markdown (`markdown_book`) and as HTML lists (`html_list`).
 """
 
@@ -20,7 +21,7 @@ from guidekb.visualize.chartbook import ChartBook
 from guidekb.visualize.decisions import Decision, Diagram, Outcome
 from guidekb.visualize.escaping import html_text
 from guidekb.visualize.labels import edge_label
-from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.leaves import leaf_text
 from guidekb.visualize.mermaid import chart_blocks
 from guidekb.visualize.patient import PatientPath, follow
 
@@ -62,7 +63,7 @@ def chart_items(diagram: Diagram, elsewhere: str, path: PatientPath | None = Non
             child = diagram.nodes[branch.child]
             step = path.step_number(node_id, k) if path is not None else None
             if isinstance(child, Outcome):
-                words = outcome_words(diagram, child) or open_leaf_text(diagram, node, branch, elsewhere)
+                words = _leaf_words(diagram, branch.child, elsewhere)
                 item.children.append(Item(f"{answer} → {words}", step=step,
                                           reached=step is not None and branch.child == path_leaf))
             elif branch.child in numbers:
@@ -88,14 +89,20 @@ def path_items(diagram: Diagram, elsewhere: str, path: PatientPath) -> list[Item
         items.append(Item(f"{diagram.question(node).text} → {answer}", step=number))
     leaf = diagram.nodes[path.leaf]
     assert isinstance(leaf, Outcome)
-    words = outcome_words(diagram, leaf)
-    if not words and path.steps:
-        node_id, taken = path.steps[-1]
-        last = diagram.nodes[node_id]
-        assert isinstance(last, Decision)
-        words = open_leaf_text(diagram, last, last.branches[taken], elsewhere)
+    words = _leaf_words(diagram, path.leaf, elsewhere) if path.steps else outcome_words(diagram, leaf)
     items.append(Item(words or style.NOTHING_EVER, reached=True))
     return items
+
+
+def _leaf_words(diagram: Diagram, leaf: int, elsewhere: str) -> str:
+    """What a leaf reached by an arrow says, as the drawing says it: its advice, or, for a leaf
+    advising nothing beyond what every case gets (listed once, "In every case"), what to find
+    out or where to look next (guidekb.visualize.leaves, decided from the whole path)."""
+    node = diagram.nodes[leaf]
+    assert isinstance(node, Outcome)
+    if diagram.is_open(leaf):
+        return leaf_text(diagram, leaf, elsewhere)
+    return outcome_words(diagram, node)
 
 
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
