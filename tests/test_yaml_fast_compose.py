@@ -15,6 +15,7 @@ a scalar's meaning) and check that the comparison notices.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +42,25 @@ from guidekb.engine.errors import (
 from guidekb.engine.format.textfiles import FORBIDDEN_IN_VALUE, describe_character
 from guidekb.engine.format.yamlcompose import CASE_LIMITS, KB_LIMITS, Limits, compose_events
 from guidekb.engine.format.yamlfast import NOT_COMPOSED, composable, compose_fast
-from guidekb.engine.format.yamlscalars import MAP_TAG, MERGE_TAG, SEQ_TAG, construct, shown, unsupported_tag
+from guidekb.engine.format.yamlscalars import (
+    _DECIMAL,
+    _LEADING_ZERO,
+    _NUMBER_KINDS,
+    _NUMBER_START,
+    AMBIGUOUS_TAG,
+    FALSE_TAG,
+    INT_TAG,
+    MAP_TAG,
+    MERGE_TAG,
+    NULL_TAG,
+    SEQ_TAG,
+    STR_TAG,
+    TRUE_TAG,
+    construct,
+    resolve_plain,
+    shown,
+    unsupported_tag,
+)
 from guidekb.engine.format.yamlsource import PathKey, Position, YamlDocument, parse_yaml
 from tests.conftest import ROOT
 from tests.fuzzing import NASTY_SNIPPETS
@@ -125,6 +144,25 @@ class ReferenceBuilder:
             result[key] = self.build(value_node, (*path, key))
         self.doc.values.pop((*path, "<key>"), None)
         return result
+
+
+def reference_resolve_plain(text: str) -> str:
+    """engine/format/yamlscalars.py's `resolve_plain` before its short path for text, verbatim."""
+    if text in ("", "~", "null", "Null", "NULL"):
+        return NULL_TAG
+    if text in ("true", "True", "TRUE"):
+        return TRUE_TAG
+    if text in ("false", "False", "FALSE"):
+        return FALSE_TAG
+    if _DECIMAL.fullmatch(text):
+        return INT_TAG
+    if text == "<<":
+        return MERGE_TAG
+    if text[0] not in _NUMBER_START:  # most text: no number pattern can match
+        return STR_TAG
+    if _LEADING_ZERO.fullmatch(text) or any(p.fullmatch(text) for p, _ in _NUMBER_KINDS):
+        return AMBIGUOUS_TAG
+    return STR_TAG
 
 
 @contextmanager
@@ -248,6 +286,24 @@ KEYS = st.sampled_from(TRICKY[:30]) | st.text(max_size=8) | st.integers(-3, 3)
 DATA = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
                     max_leaves=30)
 LIMITS = st.sampled_from([KB_LIMITS, CASE_LIMITS, TIGHT])
+
+
+PLAIN_ALPHABET = "0123456789+-._:xXoObBeEiInNfFaAlLsStTrRuU~<yY !#"
+
+
+def test_every_short_plain_scalar_resolves_as_it_did() -> None:
+    """Every plain scalar of up to three characters from the characters that make numbers,
+    words and syntax, and every tricky scalar: the same tag as before the short path."""
+    texts = [""] + [a + b + c for a in PLAIN_ALPHABET for b in ["", *PLAIN_ALPHABET]
+                    for c in ["", *PLAIN_ALPHABET] if b or not c]
+    for text in [*texts, *TRICKY]:
+        assert resolve_plain(text) == reference_resolve_plain(text), text
+
+
+@given(text=st.text(max_size=20) | st.from_regex(r"[-+]?[0-9._:xXoObBeE]{0,10}|\.(inf|nan|Inf|NaN)",
+                                                  fullmatch=True))
+def test_plain_scalars_resolve_as_they_did(text: str) -> None:
+    assert resolve_plain(text) == reference_resolve_plain(text)
 
 
 @st.composite
@@ -408,16 +464,16 @@ def test_a_scalar_read_with_the_wrong_meaning_is_caught() -> None:
         assert differences(text) == ["parses differ"]
 
 
-def test_a_wrong_line_in_the_builder_is_caught() -> None:
-    """The builder's short path for text recording a value one line down."""
-    class Mutant(yamlsource._Builder):
-        def build(self, node: Node, path: PathKey) -> Any:
-            value = super().build(node, path)
-            if path == ("rules", 0, "title"):
-                here = self.values[path]
-                self.values[path] = Position(here.line + 1, here.column)
-            return value
+@pytest.mark.parametrize("nth", [0, 5, 200])
+def test_a_wrong_line_in_the_builder_is_caught(nth: int) -> None:
+    """The builder's short path recording one position a line down (the `nth` it makes)."""
+    made = itertools.count()
+
+    def mutant(cls: type, fields: tuple[int, int]) -> Any:
+        if next(made) == nth:
+            fields = (fields[0] + 1, fields[1])
+        return tuple.__new__(cls, fields)
 
     text = sorted(HSV_RULES.glob("*.yaml"))[0].read_text(encoding="utf-8")
-    with _patched(yamlsource, "_Builder", Mutant):
+    with _patched(yamlsource, "_new", mutant):
         assert differences(text) == ["parses differ"]

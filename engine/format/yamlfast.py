@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import yaml
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
 from guidekb.engine.format.yamlscalars import MAP_TAG, SEQ_TAG, STR_TAG, resolve_plain
 
@@ -81,30 +81,32 @@ def _limited_composer() -> Callable[[str, Limits], Any] | None:
         def __init__(self, text: str, limits: Limits) -> None:
             super().__init__(text)
             self.limits = limits
-            self.depth = self.values = self.keys = 0
+            self.max_depth, self.max_values = limits.max_depth, limits.max_values
+            self.values = self.keys = 0
+            # One entry per node being composed: the depth is its length. Called after each
+            # node, `list.pop` costs no Python call, so only `descend_resolver` is one.
+            self.open: list[None] = []
+            self.ascend_resolver = self.open.pop
 
         def descend_resolver(self, parent: Node | None, index: Any) -> None:
             """Called before each node (never for an alias): counted as `_Composer.node` does."""
-            limits = self.limits
+            opened = self.open
+            opened.append(None)
             self.values += 1
-            self.depth += 1
-            if self.values > limits.max_values or self.depth > limits.max_depth:
+            if self.values > self.max_values or len(opened) > self.max_depth:
                 raise _Abandoned
             if index is None and parent is not None:  # a mapping key (a value's index is its key)
                 self.keys += 1
-                if self.keys > limits.max_keys:
+                if self.keys > self.limits.max_keys:
                     raise _Abandoned
-
-        def ascend_resolver(self) -> None:
-            self.depth -= 1
 
         def resolve(self, kind: type[Node], value: str | None, implicit: Any) -> str:
             """The tag of a node written without one: `_Composer._scalar`'s rule for scalars."""
-            if kind is ScalarNode and value is not None:
-                if len(value) > self.limits.max_string:
-                    raise _Abandoned
-                return resolve_plain(value) if implicit[0] else STR_TAG
-            return SEQ_TAG if kind is SequenceNode else MAP_TAG
+            if value is None:  # a sequence or a mapping
+                return SEQ_TAG if kind is SequenceNode else MAP_TAG
+            if len(value) > self.limits.max_string:
+                raise _Abandoned
+            return resolve_plain(value) if implicit[0] else STR_TAG
 
     return LimitedComposer
 

@@ -62,18 +62,27 @@ Refusal = tuple[str, str, ErrorCode]  # message, hint, code
 _SHOWN = 40  # characters of a refused value repeated in its message
 
 
+# The plain scalars that are words, not text: nulls, booleans and the YAML 1.1 merge key.
+_WORDS = {
+    "": NULL_TAG, "~": NULL_TAG, "null": NULL_TAG, "Null": NULL_TAG, "NULL": NULL_TAG,
+    "true": TRUE_TAG, "True": TRUE_TAG, "TRUE": TRUE_TAG,
+    "false": FALSE_TAG, "False": FALSE_TAG, "FALSE": FALSE_TAG, "<<": MERGE_TAG,
+}
+# The first characters of those words and of every number pattern: a plain scalar starting
+# with any other character is text, decided without a lookup or a regular expression (most
+# scalars of a knowledge base: every id, title and quote is resolved on every load).
+_NOT_TEXT_START = frozenset({word[0] for word in _WORDS if word} | _NUMBER_START)
+
+
 def resolve_plain(text: str) -> str:
     """The tag of a plain (unquoted) scalar: null, true, false, int, text -- or ambiguous."""
-    if text in ("", "~", "null", "Null", "NULL"):
-        return NULL_TAG
-    if text in ("true", "True", "TRUE"):
-        return TRUE_TAG
-    if text in ("false", "False", "FALSE"):
-        return FALSE_TAG
+    if text and text[0] not in _NOT_TEXT_START:
+        return STR_TAG
+    word = _WORDS.get(text)
+    if word is not None:
+        return word
     if _DECIMAL.fullmatch(text):
         return INT_TAG
-    if text == "<<":
-        return MERGE_TAG
     if text[0] not in _NUMBER_START:  # most text: no number pattern can match
         return STR_TAG
     if _LEADING_ZERO.fullmatch(text) or any(p.fullmatch(text) for p, _ in _NUMBER_KINDS):
