@@ -216,3 +216,20 @@ def test_one_writer_per_content_and_the_case_is_not_changed(hsv_kb: KnowledgeBas
     session = engine.fire(checked, validated=True)
     assert writer_for(engine).write(checked, session.fired, session.derived_by).json == answer_json(
         build_answer(engine.index, checked, session.fired, session.derived_by))
+
+
+def test_guidekb_run_json_prints_the_models_answers(hsv_engine: Engine) -> None:
+    """`guidekb run --json` prints the fast answers: the document the models' dumps make."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from guidekb.cli import app
+    from guidekb.engine.format.inert import json_inert
+
+    files = sorted((HSV_KB / "cases").glob("*.yaml"))
+    result = CliRunner().invoke(app, ["run", "--kb", str(HSV_KB), "--json", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    expected = [{"file": str(path), "answer": hsv_engine.evaluate(load_case(path, hsv_engine.kb)).model_dump(
+        mode="json")} for path in files]
+    assert result.stdout == json_inert(json.dumps(expected, indent=2, ensure_ascii=False)) + "\n"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 
 from guidekb.batch_cli import (
@@ -26,6 +27,7 @@ from guidekb.engine.format.cases import load_case, parse_case
 from guidekb.engine.format.inert import json_inert
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.yamlsource import CASE_LIMITS
+from guidekb.engine.runtime.answer_json import evaluate_json
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.options import DEFAULT_KB, KbOption, load
 
@@ -74,14 +76,13 @@ def run(
             problems += exc.problems
             results.append({"file": name, "error": {"problems": [p.as_dict() for p in exc.problems]}})
             continue
-        answer = engine.evaluate(case)
-        if fmt is SummaryFormat.json:
-            results.append({"file": name, "answer": answer.model_dump(mode="json")})
+        if fmt is SummaryFormat.json:  # the answer's JSON without its models (answer_json.py)
+            results.append({"file": name, "answer": orjson.loads(evaluate_json(engine, case).json)})
         else:
             from guidekb.console import console  # rich: only for text (it costs a JSON run a tenth)
             from guidekb.render import print_answer
 
-            print_answer(console, answer, name)
+            print_answer(console, engine.evaluate(case), name)
     if fmt is SummaryFormat.json:
         document = json.dumps(results, indent=2, ensure_ascii=False)
         typer.echo(json_inert(document))  # the same values; no bidi or invisible character raw
