@@ -53,8 +53,8 @@ class Sheet:
         return ((self.width - 2 * self.margin) * POINTS, (self.height - 2 * self.margin) * POINTS)
 
 
-A4 = Sheet("a4", 8.27, 11.69, 0.4, directions=("TB", "LR"))
-LETTER = Sheet("letter", 8.5, 11.0, 0.4, directions=("TB", "LR"))
+A4 = Sheet("a4", 8.27, 11.69, 0.4, directions=("TB", "LR"), wrap=16)
+LETTER = Sheet("letter", 8.5, 11.0, 0.4, directions=("TB", "LR"), wrap=16)
 PAPERS = {"a4": A4, "letter": LETTER}
 SLIDE = Sheet("slide", 13.333, 7.5, 0.15, font_scale=1.8, directions=("TB", "LR"), legend=False, wrap=16)
 
