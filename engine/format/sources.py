@@ -38,10 +38,18 @@ _TRAILING_REFS = re.compile(r"\s+(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
+# Whether a text holds any character of the table: `str.translate` looks every character of
+# a non-ASCII text up in the table (40 µs for a 110-character line with one bullet), a search
+# finds none in a fraction of that, and most lines of a source have none.
+_HAS_TYPOGRAPHIC = re.compile("[" + "".join(re.escape(chr(point)) for point in _TYPOGRAPHIC) + "]")
+
+
 def normalize(text: str) -> str:
     """Text as compared for provenance: typographic variants folded, whitespace collapsed."""
     if not text.isascii():  # NFKC and the typographic table change nothing in ASCII
-        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
+        text = unicodedata.normalize("NFKC", text)
+        if _HAS_TYPOGRAPHIC.search(text):
+            text = text.translate(_TYPOGRAPHIC)
     return " ".join(text.split())  # str.split and the regex \s agree on what is whitespace
 
 
