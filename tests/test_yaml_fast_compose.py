@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -356,6 +357,15 @@ def test_corner_cases_read_alike(text: str, limits: Limits) -> None:
 ])
 def test_texts_where_a_tag_anchor_or_alias_may_start_are_left_to_the_python_composer(text: str) -> None:
     assert not composable(text)
+
+
+# The pre-check as first written: the context tested at every character.
+READABLE_PRE_CHECK = re.compile(r"(?<![^\s\[\]{},:?\"'\ufeff])(?:!|[&*]\S)")
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\r!&*ab:?,[]{}\"'#-\ufeff\u2028\u00a0"), max_size=8))
+def test_the_pre_check_finds_what_the_readable_one_finds(text: str) -> None:
+    assert composable(text) == (READABLE_PRE_CHECK.search(text) is None)
 
 
 @pytest.mark.parametrize("text", ["a: Board & Editors\n", "a: Do not!\n", "a: 2 * 3\n", "a: '& x'\n"])

@@ -8,7 +8,9 @@ never a traceback, a hang or a silently changed value:
   (`textfiles`);
 - the structure: depth, keys, values, aliases and text length within `Limits`, checked while
   parsing, so that a 370-byte "billion laughs" file is refused without being expanded; anchors
-  and aliases are refused in case files (`yamlcompose`);
+  and aliases are refused in case files (`yamlcompose`; most files are composed by libyaml's
+  own composer under the same limits and rules, `yamlfast`, and the rest, with every refusal
+  and syntax error, by `yamlcompose`'s);
 - the scalars: YAML 1.2 core, narrowed -- `010`, `0x0E`, `1:30`, `1_0`, `1.5` are refused
   with a hint, `yes`/`on` are text, not booleans (`yamlscalars`);
 - only plain data: explicit tags other than `!!str` and merge keys (`<<`) are refused, and so
@@ -17,7 +19,8 @@ never a traceback, a hang or a silently changed value:
   `safe_load` forgets positions and silently keeps the last of two equal keys).
 
 The figures and rules are in docs/reliability.md; tests/test_yaml_safety.py and
-tests/test_fuzz.py test them.
+tests/test_fuzz.py test them, and tests/test_yaml_fast_compose.py that the fast reading is
+the reading it replaced.
 """
 
 from __future__ import annotations
