@@ -47,23 +47,32 @@ class Counterfactual:
     forbidden codes) they give. Searches are remembered across leaves: the same sub-problem
     recurs on many paths."""
 
-    def __init__(self, judge: Judge) -> None:
+    def __init__(self, judge: Judge, restrict: Restrictor | None = None) -> None:
         self.judge = judge
-        self.restrict = Restrictor()
+        self.restrict = Restrictor() if restrict is None else restrict
         self._memo: dict[object, bool] = {}
 
     def advance(self, unknowns: tuple[Unknown, ...], question: int, answer: int,
-                residual: tuple[Formula, ...]) -> tuple[Unknown, ...]:
-        """The unknowns once `question` got `answer` (which left `residual` on the path): each
-        alternative takes the same answer. An unknown whose every alternative now leaves the
-        path's own formulas is dropped: its answer can no longer change anything below."""
+                before: tuple[Formula, ...], residual: tuple[Formula, ...]) -> tuple[Unknown, ...]:
+        """The unknowns once `question` got `answer` (which took the path's formulas from
+        `before` to `residual`): each alternative takes the same answer. An unknown whose every
+        alternative now leaves the path's own formulas is dropped: its answer can no longer
+        change anything below.
+
+        An alternative's formula that is still the path's own (the same object as in
+        `before`) becomes the path's new one: it no longer mentions the unknown question's
+        fact (answering "unknown" settled all of it), and on every other fact the alternative
+        and the path hold the same answers, so restricting it again would give the same
+        formula. Most of a chart's formulas never depend on any one question, so this skips
+        most of the work."""
         kept: list[Unknown] = []
         for unknown in unknowns:
             moved: list[Alternative] = []
             for answers, formulas in unknown.alternatives:
                 touched = answers.touched_by(question)
                 given = answers.given(question, answer)
-                moved.append((given, tuple(self.restrict(f, given, touched) for f in formulas)))
+                moved.append((given, tuple(now if f is was else self.restrict(f, given, touched)
+                                           for f, was, now in zip(formulas, before, residual, strict=True))))
             if any(formulas != residual for _, formulas in moved):
                 kept.append(Unknown(unknown.question, tuple(moved)))
         return tuple(kept)
@@ -86,7 +95,7 @@ class Counterfactual:
                 found = False
                 for answer in sorted(answers.allowed(question)):
                     given = answers.given(question, answer)
-                    after = tuple(self.restrict(f, given, touched) for f in residual)
+                    after = self.restrict.all(residual, given, touched)
                     if self._differs(given, after, outcome):
                         found = True
                         break

@@ -145,11 +145,11 @@ class Assignment:
     def __init__(self, vocabulary: Vocabulary, answers: Mapping[int, int] | None = None) -> None:
         self.vocabulary = vocabulary
         self.answers: dict[int, int] = dict(answers or {})
+        self._presence: tuple[tuple[str, bool], ...] | None = None  # computed once, when asked
 
     def touched_by(self, question: int) -> frozenset[int]:
         """Questions whose allowed answers change when `question` is answered."""
-        fact = self.vocabulary.questions[question].fact
-        return frozenset(i for i, q in enumerate(self.vocabulary.questions) if q.fact == fact)
+        return self.vocabulary.siblings[question]
 
     def given(self, question: int, answer: int) -> Assignment:
         return Assignment(self.vocabulary, {**self.answers, question: answer})
@@ -170,13 +170,17 @@ class Assignment:
         return all_answers
 
     def presence_key(self) -> tuple[tuple[str, bool], ...]:
-        """Which list facts are known recorded or not: it shapes the questions still open."""
-        seen: dict[str, bool] = {}
-        for i, answer in self.answers.items():
-            q = self.vocabulary.questions[i]
-            if q.item is not None:
-                seen[q.fact] = not q.answers[answer].unknown
-        return tuple(sorted(seen.items()))
+        """Which list facts are known recorded or not: it shapes the questions still open.
+        (Answers are never changed once given, so it is computed once: every memo key of an
+        expansion holds it.)"""
+        if self._presence is None:
+            seen: dict[str, bool] = {}
+            for i, answer in self.answers.items():
+                q = self.vocabulary.questions[i]
+                if q.item is not None:
+                    seen[q.fact] = not q.answers[answer].unknown
+            self._presence = tuple(sorted(seen.items()))
+        return self._presence
 
 
 def restrict(formula: Formula, assignment: Assignment, touched: frozenset[int] | None = None) -> Formula:
@@ -210,13 +214,31 @@ class Restrictor:
         self._memo: dict[tuple[Formula, tuple[tuple[int, frozenset[int]], ...]], Formula] = {}
 
     def __call__(self, formula: Formula, assignment: Assignment, touched: frozenset[int]) -> Formula:
-        relevant = formula_questions(formula) & touched
-        if not relevant:
-            return formula
-        key = (formula, tuple((q, assignment.allowed(q)) for q in sorted(relevant)))
-        if key not in self._memo:
-            self._memo[key] = restrict(formula, assignment, touched)
-        return self._memo[key]
+        return self.all((formula,), assignment, touched)[0]
+
+    def all(self, formulas: Iterable[Formula], assignment: Assignment,
+            touched: frozenset[int]) -> tuple[Formula, ...]:
+        """Each formula restricted; what the touched questions allow is looked up once."""
+        allowed: dict[int, frozenset[int]] | None = None
+        restricted: list[Formula] = []
+        for formula in formulas:
+            if isinstance(formula, Junction):
+                relevant: Iterable[int] = formula.questions & touched
+            elif isinstance(formula, Atom) and formula.question in touched:
+                relevant = (formula.question,)
+            else:
+                relevant = ()
+            if not relevant:
+                restricted.append(formula)
+                continue
+            if allowed is None:
+                allowed = {q: assignment.allowed(q) for q in touched}
+            key = (formula, tuple((q, allowed[q]) for q in sorted(relevant)))
+            found = self._memo.get(key)
+            if found is None:
+                found = self._memo[key] = restrict(formula, assignment, touched)
+            restricted.append(found)
+        return tuple(restricted)
 
 
 def formula_questions(formula: Formula) -> frozenset[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from guidekb.engine.format.conditions import facts_read
@@ -99,6 +100,15 @@ class Vocabulary:
     """Every question worth asking for a knowledge base, in asking order."""
 
     questions: tuple[Question, ...]
+
+    @cached_property
+    def siblings(self) -> tuple[frozenset[int], ...]:
+        """For each question, the questions about the same fact (itself included): answering
+        one changes what the others allow. Computed once: expansion asks it at every step."""
+        by_fact: dict[str, set[int]] = {}
+        for i, q in enumerate(self.questions):
+            by_fact.setdefault(q.fact, set()).add(i)
+        return tuple(frozenset(by_fact[q.fact]) for q in self.questions)
 
     def for_fact(self, fact: str) -> list[Question]:
         return [q for q in self.questions if q.fact == fact]
