@@ -31,7 +31,7 @@ from guidekb.visualize.graph import (
     unread_facts,
 )
 from guidekb.visualize.labels import edge_label
-from guidekb.visualize.leaves import open_leaf_text
+from guidekb.visualize.leaves import FIND_OUT, find_out_topics, open_leaf_text
 from guidekb.visualize.patient import PatientPath, follow
 from guidekb.visualize.spoken import Spoken, spoken_names, with_titles
 
@@ -121,7 +121,8 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                   elsewhere: str, path: PatientPath | None = None,
                   notes: Mapping[str, int] | None = None, only: frozenset[int] | None = None,
                   continued: Mapping[int, str] | None = None,
-                  current: tuple[int, int] | None = None, wrap: int = 22) -> None:
+                  current: tuple[int, int] | None = None, wrap: int = 22,
+                  shape: str = "diamond", box_wrap: int | None = None, terse: bool = False) -> None:
     """The nodes and arrows of one chart; a leaf with nothing drawn in it says where to look
     next or what to find out (guidekb.visualize.leaves), never "No action". With a patient's
     `path`, its arrows are bold and numbered "1.", "2.", ... and everything else is grey.
@@ -131,7 +132,12 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
     advice box drawn on a part of its own, ends in a dashed box saying where it continues
     (`continued`: node id -> that text). `current` (a `--steps` slide) is the arrow of the
     step being taught: drawn in blue, and the question it leads to gets a blue border. `wrap`:
-    characters to a line in a diamond (narrower on a slide, where the text is 18 pt)."""
+    characters to a line in a question; `shape` its outline: a diamond, or on a page or a
+    slide a rounded box ("box"), half a diamond's area for the same text (a diamond leaves
+    its corners empty; the answers are on the arrows either way); `box_wrap`: characters to
+    a line in a dashed box (default `wrap` plus 2 or 4). `terse` (a page or a slide): an
+    "unknown" arrow whose box would only repeat the question above it ("Find out: Where are
+    the lesions?") ends in "Find out"."""
     kb = diagram.kb
     on_path = path.nodes if path is not None else frozenset(diagram.nodes)
     for node_id in diagram.topological():
@@ -144,10 +150,12 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
             spec = kb.facts[question.fact]
             muted = node_id not in on_path
             next_up = current is not None and path is not None and node_id == path.leaf
-            graph.node(name, label=dot_text(question.text, wrap), shape="diamond", style="filled",
+            graph.node(name, label=dot_text(question.text, wrap), shape=shape,
+                       style="rounded,filled" if shape == "box" else "filled",
                        fillcolor=style.MUTED_FILL if muted else style.DECISION_FILL,
                        color=style.CURRENT if next_up else style.MUTED_LINE if muted else style.DECISION_LINE,
-                       margin="0.02", fontcolor=style.MUTED_TEXT if muted else "#000000",
+                       margin="0.02" if shape == "diamond" else "0.04,0.02",
+                       fontcolor=style.MUTED_TEXT if muted else "#000000",
                        penwidth="5" if next_up else "3" if path is not None and not muted else "1",
                        tooltip=dot_tooltip(f"{question.fact}: {spec.description}"),
                        URL=f"#{style.fact_anchor(question.fact)}")
@@ -163,7 +171,7 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 if elsewhere_part:
                     target = f"{name}_cont{k}"  # the question or the advice is drawn in another part
                     text = (continued or {}).get(branch.child, "continued")
-                    graph.node(target, label=dot_text(text, wrap + 2), shape="box",
+                    graph.node(target, label=dot_text(text, box_wrap or wrap + 2), shape="box",
                                style="rounded,dashed,bold",
                                fontsize="10", color="#000000" if taken else style.MUTED_LINE,
                                fontcolor="#000000" if taken else style.MUTED_TEXT,
@@ -171,7 +179,9 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                 elif isinstance(child, Outcome) and _empty(_minus(child, always)):
                     target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
                     text = open_leaf_text(diagram, node, branch, elsewhere)
-                    graph.node(target, label=dot_text(text, wrap + 4), shape="box",
+                    if terse and find_out_topics(diagram, branch.child) == [question.topic]:
+                        text = FIND_OUT
+                    graph.node(target, label=dot_text(text, box_wrap or wrap + 4), shape="box",
                                style="rounded,filled,dashed",
                                fillcolor=style.NOTHING_FILL if taken else style.MUTED_FILL,
                                color=style.NOTHING_LINE if taken else style.MUTED_LINE,

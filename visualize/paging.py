@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import graphviz
@@ -45,7 +45,12 @@ class Sheet:
     font_scale: float = 1.0
     directions: tuple[str, ...] = ("TB",)
     legend: bool = True
-    wrap: int = 22  # characters to a line in a diamond
+    wrap: int = 22  # characters to a line in a question
+    shape: str = "diamond"  # a question's outline
+    box_wrap: int | None = None  # characters to a line in a dashed "continued" or "find out" box
+    spacing: tuple[str, str] = ("0.35", "0.45")  # nodesep, ranksep (inches)
+    question_size: str = "11"  # points, before `font_scale`
+    terse: bool = False  # "▸ part 5: <question>" for "Continued in part 5 ▸ <question>", ...
 
     @property
     def room(self) -> tuple[float, float]:
@@ -53,10 +58,16 @@ class Sheet:
         return ((self.width - 2 * self.margin) * POINTS, (self.height - 2 * self.margin) * POINTS)
 
 
-A4 = Sheet("a4", 8.27, 11.69, 0.4, directions=("TB", "LR"), wrap=16)
-LETTER = Sheet("letter", 8.5, 11.0, 0.4, directions=("TB", "LR"), wrap=16)
+# Pages and slides draw questions as rounded boxes wrapped at 16 characters, answers on the
+# arrows, tight spacing, one-line "▸ Part 5: <question>" boxes and questions at the 10 pt of
+# the rest (18 pt on a slide): measured on the default knowledge base's chart 5 (31
+# questions), diamonds at 11 pt with "Continued in part 5 ▸ ..." took 24 slides, this 14.
+PAPER = Sheet("paper", 0, 0, 0.4, directions=("TB", "LR"), wrap=16, shape="box", box_wrap=22,
+              spacing=("0.15", "0.25"), question_size="10", terse=True)
+A4 = replace(PAPER, name="a4", width=8.27, height=11.69)
+LETTER = replace(PAPER, name="letter", width=8.5, height=11.0)
 PAPERS = {"a4": A4, "letter": LETTER}
-SLIDE = Sheet("slide", 13.333, 7.5, 0.15, font_scale=1.8, directions=("TB", "LR"), legend=False, wrap=16)
+SLIDE = replace(PAPER, name="slide", width=13.333, height=7.5, margin=0.15, font_scale=1.8, legend=False)
 
 
 @dataclass(frozen=True)
@@ -144,9 +155,10 @@ def _heading(diagram: Diagram, heading: str, sheet: Sheet, part: int, count: int
     and (on paper) the knowledge base and a compact legend of two rows; wrapped to the
     sheet's width at its font size."""
     kb = diagram.kb
-    came = ", ".join(str(n) for n in sources)
+    came = _ranges(sources)
+    word = "part" if len(sources) == 1 else "parts"
     which = "" if count == 1 else f" (part {part} of {count}" + (
-        f", continued from part {came})" if sources else ")")
+        f", continued from {word} {came})" if sources else ")")
     room_w = sheet.room[0]
     title = dot_html(heading + which, int(room_w / (14 * sheet.font_scale * 0.75)), "CENTER")
     about = dot_html(f"{kb.manifest.title} · {kb.id} version {kb.version}",
@@ -164,6 +176,19 @@ def _heading(diagram: Diagram, heading: str, sheet: Sheet, part: int, count: int
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="4"><TR>{"".join(tds[:2])}</TR>'
                     f'<TR>{"".join(tds[2:])}</TR></TABLE></TD></TR>')
     return f'<<TABLE BORDER="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """'1–3, 5, 7–9': the parts a shared question is reached from, short enough for a
+    heading (a question reached from twelve parts listed them over three lines)."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}"
+                     for r in runs)
 
 
 def _reachable(diagram: Diagram, entry: int, placed: set[int]) -> list[int]:
@@ -232,26 +257,30 @@ class _Chart:
         for k, piece in enumerate(pieces):
             if piece.leaf is not None:
                 first.setdefault(piece.leaf, k)
-        continued = {n: f"Continued in part {where[n] + 1} ▸ {diagram.question(questions[n]).text}"
-                     for n in where}
-        continued |= {leaf: f"Continued in part {k + 1} ▸ the advice: {_in_words(_advice(diagram, leaf))}"
+        lead = "▸ Part {}: " if self.sheet.terse else "Continued in part {} ▸ "
+        continued = {n: lead.format(where[n] + 1) + diagram.question(questions[n]).text for n in where}
+        continued |= {leaf: lead.format(k + 1) + f"the advice: {_in_words(_advice(diagram, leaf))}"
                       for leaf, k in first.items()}
         graphs = []
         for k, piece in enumerate(pieces):
             if only is not None and k != only:
                 continue
             graph = _new_graph("decisions")
-            graph.attr("graph", rankdir=piece.direction or direction, pad=str(_PAD))
+            graph.attr("graph", rankdir=piece.direction or direction, pad=str(_PAD),
+                       nodesep=self.sheet.spacing[0], ranksep=self.sheet.spacing[1])
+            graph.attr("node", fontsize=self.sheet.question_size)
             if len(pieces) == 1:
                 sources: list[int] = []
                 _draw_diagram(graph, diagram, "n", _always(diagram), self.elsewhere, self.path, self.notes,
-                              current=current, wrap=self.sheet.wrap)
+                              current=current, wrap=self.sheet.wrap, shape=self.sheet.shape,
+                              box_wrap=self.sheet.box_wrap, terse=self.sheet.terse)
             elif piece.leaf is None:
                 sources = sorted({where[i] + 1 for i in where if where[i] != k
                                   and _children(diagram, i) & set(piece.questions)})
                 _draw_diagram(graph, diagram, "n", _always(diagram), self.elsewhere, self.path, self.notes,
                               only=frozenset(piece.questions), continued=continued, current=current,
-                              wrap=self.sheet.wrap)
+                              wrap=self.sheet.wrap, shape=self.sheet.shape, box_wrap=self.sheet.box_wrap,
+                              terse=self.sheet.terse)
             else:
                 sources = self._draw_advice(graph, piece, pieces, where, k, current)
             label = _heading(diagram, self.heading, self.sheet, k + 1, len(pieces), sources)
@@ -397,6 +426,33 @@ class _Chart:
                             if isinstance(diagram.nodes[b.child], Decision) and b.child not in placed]
         return parts, all_fit
 
+    def merge(self, parts: list[Piece], direction: str, away: set[int]) -> list[Piece]:
+        """Parts joined while the join fits, first fit in reading order: grown from one entry
+        each, most hold one or two questions (at 18 pt a question and its three answers fill
+        half a slide), so each part is drawn with the earliest part it fits beside, side by
+        side or one above the other as graphviz places them (an arrow between them drawn
+        whole instead of ending in a "continued" box). One `dot` batch per part: its join
+        with every earlier part, both ways."""
+        alone = [Piece(leaf=leaf, rows=(0, len(_advice(self.diagram, leaf)))) for leaf in sorted(away)]
+        ways = list(dict.fromkeys([direction, *self.sheet.directions]))
+        merged: list[Piece] = parts[:1]
+        for part in parts[1:]:
+            trials = [(i, way) for i in range(len(merged)) for way in ways]
+            graphs = []
+            for i, way in trials:
+                joined = Piece((*merged[i].questions, *part.questions),
+                               direction=None if way == direction else way)
+                graphs += self.draw([*merged[:i], joined, *merged[i + 1:], *alone], direction, only=i)
+            ok = self.fit(graphs, 0.97)
+            found = next(((i, way) for (i, way), fits_ in zip(trials, ok, strict=True) if fits_), None)
+            if found is None:
+                merged.append(part)
+            else:
+                i, way = found
+                merged[i] = Piece((*merged[i].questions, *part.questions),
+                                  direction=None if way == direction else way)
+        return merged
+
     def box_pieces(self, leaf: int, direction: str, start_pieces: Sequence[Piece]) -> list[Piece]:
         """An advice box alone, in as many pieces as it needs: each takes the most rows that
         fit, drawn top-down or left-to-right (many arrows leading to it sit side by side
@@ -433,6 +489,7 @@ class _Chart:
         for direction in self.sheet.directions:
             away = set(big)
             parts, all_fit = self.grow(direction, away)
+            parts = self.merge(parts, direction, away)
             boxes = {leaf: self.box_pieces(leaf, direction, parts) for leaf in sorted(away)}
             pieces: list[Piece] = []
             for part in parts:  # each box alone after the first part leading to it
