@@ -528,3 +528,26 @@ def test_a_rules_file_that_is_a_fifo_or_a_device_is_refused_at_once(
     assert [(p.file, p.message) for p in caught.value.problems] == [
         ("rules/extra.yaml", "not a regular file (a device, FIFO or socket): refused, it could "
                              "block or never end")]
+
+
+@pytest.mark.parametrize(("tail", "words"), [
+    ("bad: [1, 2\nz: 3\n", "the [...] list opened at line {n} is not closed"),
+    ("a: b: c\n", "a ':' where no key can start"),
+])
+def test_a_large_broken_file_is_reported_from_libyamls_reading_not_read_again_slowly(
+        monkeypatch: pytest.MonkeyPatch, tail: str, words: str) -> None:
+    """A syntax error near the end of a large file was read a second time by the pure-Python
+    parser, for its wording: 20 s for 1 MiB. Above REREAD_LIMIT libyaml's own error is
+    reported, at the same line and column and in the same author's words."""
+    if yamlcompose.LIBYAML is None:
+        pytest.skip("PyYAML was built without libyaml")
+    lines = yamlcompose.REREAD_LIMIT // 5  # over the limit: each line is 7 to 10 bytes
+    text = "".join(f"k{i}: v\n" for i in range(lines)) + tail
+
+    def no_second_reading(*args: Any) -> Any:
+        raise AssertionError("the pure-Python parser read a large file again")
+
+    monkeypatch.setattr(yamlcompose, "_PythonParser", no_second_reading)
+    _, problems = parse_yaml(text, "rules/large.yaml")
+    assert [(p.line, p.message) for p in problems] == [
+        (lines + 1 + tail.startswith("bad"), "YAML syntax error: " + words.format(n=lines + 1))]

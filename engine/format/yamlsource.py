@@ -276,7 +276,8 @@ _FOUND: dict[str, str] = {
     "<stream end>": "the end of the file", "]": "a ']'", "}": "a '}'", ",": "a ','",
 }
 _EXPECTED_BLOCK_END = re.compile(r"expected <block end>, but found '(.*)'")
-_UNCLOSED_FLOW = re.compile(r"expected ',' or '([\]}])', but got '(.*)'")
+# libyaml says "did not find expected ',' or ']'", PyYAML "expected ',' or ']', but got ..."
+_UNCLOSED_FLOW = re.compile(r"(?:did not find )?expected ',' or '([\]}])'(?:, but got '.*')?")
 _NODE_CONTENT = re.compile(r"expected the node content, but found '(.*)'")
 _CANNOT_START = re.compile(r"found character '(.*)' that cannot start any token")
 _UNKNOWN_ESCAPE = re.compile(r"found unknown escape character '?([^']*)'?")
@@ -292,7 +293,8 @@ def syntax_words(problem: str, context: str, opened: int | None) -> tuple[str, s
     if "'\\t'" in problem or "tab character" in problem:  # a tab where YAML allows none
         return ("a tab character, which YAML does not allow here",
                 "indent with spaces, not tabs (set your editor to insert spaces in YAML files)")
-    if problem == "mapping values are not allowed here":
+    if problem in ("mapping values are not allowed here",  # PyYAML's words, then libyaml's
+                   "mapping values are not allowed in this context"):
         return ("a ':' where no key can start",
                 "if the value holds ': ', put it in quotes (title: \"Dose: 400 mg\"); if this is "
                 "a key, indent it like the keys of its mapping (and give the line above its ':')")
