@@ -4,7 +4,9 @@ Why. `guidekb run CASE` used to load and verify the knowledge base on every call
 the HSV knowledge base (cProfile, 20 loads in one process, 2-core machine): about 65 ms a load,
 three quarters of it composing the YAML with locations in pure Python, an eighth the
 cross-checks and provenance verification, a twentieth pydantic validation. A cache that only
-said "this content was verified" would save the eighth; this one also saves the YAML.
+said "this content was verified" would save the eighth; this one also saves the YAML. (YAML
+reading has since moved to libyaml's composer, engine/format/yamlfast.py: a load is about
+20 ms now, and a hit still saves most of it.)
 
 What is stored holds no executable state: a JSON document of plain data (the models as
 `model_dump(mode="json")`, the source files' names and sections, the locations), never a
