@@ -18,8 +18,9 @@ by `guidekb.visualize.ordering` to keep the diagram small; edge labels are in `g
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
@@ -58,6 +59,7 @@ class Decision:
 
 
 Node = Decision | Outcome
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,28 @@ class Diagram:
     focus: frozenset[str] | None = None  # the codes drawn (None: every code)
     # leaf id -> code -> rules that recommend or forbid it on some path into the leaf
     because: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    # what outputs derive from the (never changed) diagram, kept so that drawing a chart many
+    # times over (trial layouts of slides and pages) computes it once: see `derived`
+    _derived: dict[tuple[object, ...], object] = field(default_factory=dict, init=False, repr=False,
+                                                       compare=False)
+
+    def derived(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key` for this diagram (a diagram is never changed
+        once built, so whatever is derived from it alone stays true)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return cast(T, self._derived[key])
 
     def question(self, node: Decision) -> Question:
         return self.vocabulary.questions[node.question]
 
     def decisions(self) -> dict[int, Decision]:
-        return {i: n for i, n in self.nodes.items() if isinstance(n, Decision)}
+        return dict(self.derived(("decisions",),
+                                 lambda: {i: n for i, n in self.nodes.items() if isinstance(n, Decision)}))
 
     def outcomes(self) -> dict[int, Outcome]:
-        return {i: n for i, n in self.nodes.items() if isinstance(n, Outcome)}
+        return dict(self.derived(("outcomes",),
+                                 lambda: {i: n for i, n in self.nodes.items() if isinstance(n, Outcome)}))
 
     def paths(self) -> Iterator[tuple[list[Step], Outcome]]:
         """Every root-to-leaf path: the answers along it and the outcome it ends in."""
@@ -107,12 +122,16 @@ class Diagram:
         node = self.nodes[node_id]
         if not isinstance(node, Outcome):
             return False
-        always = self.in_every_case() if self.decisions() else Outcome((), ())
+        always = self.derived(("drawn once",),
+                              lambda: self.in_every_case() if self.decisions() else Outcome((), ()))
         return set(node.recommended) <= set(always.recommended) \
             and set(node.forbidden) <= set(always.forbidden)
 
     def in_every_case(self) -> Outcome:
         """Codes recommended (or forbidden) on every path: drawn once instead of in each leaf."""
+        return self.derived(("in every case",), self._in_every_case)
+
+    def _in_every_case(self) -> Outcome:
         leaves = list(self.outcomes().values())
         rec = set.intersection(*(set(o.recommended) for o in leaves))
         forb = set.intersection(*(set(o.forbidden) for o in leaves))
@@ -121,6 +140,9 @@ class Diagram:
 
     def topological(self) -> list[int]:
         """Node ids, parents before children, in the order a reader meets them."""
+        return list(self.derived(("topological",), self._topological))
+
+    def _topological(self) -> list[int]:
         order: list[int] = []
         seen: set[int] = set()
 

@@ -30,7 +30,13 @@ def _what(diagram: Diagram, node_id: int, always: Outcome) -> str:
 
 
 def spoken_names(diagram: Diagram, prefix: str, elsewhere: str, always: Outcome) -> Spoken:
-    """Title and description of every node and arrow of one drawn chart."""
+    """Title and description of every node and arrow of one drawn chart (computed once per
+    diagram and naming: a chart laid out on slides is drawn thousands of times in trials)."""
+    return dict(diagram.derived(("spoken", prefix, elsewhere, always),
+                                lambda: _spoken_names(diagram, prefix, elsewhere, always)))
+
+
+def _spoken_names(diagram: Diagram, prefix: str, elsewhere: str, always: Outcome) -> Spoken:
     spoken: Spoken = {}
     for node_id, node in diagram.nodes.items():
         name = f"{prefix}{node_id}"
