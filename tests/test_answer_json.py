@@ -233,3 +233,23 @@ def test_guidekb_run_json_prints_the_models_answers(hsv_engine: Engine) -> None:
     expected = [{"file": str(path), "answer": hsv_engine.evaluate(load_case(path, hsv_engine.kb)).model_dump(
         mode="json")} for path in files]
     assert result.stdout == json_inert(json.dumps(expected, indent=2, ensure_ascii=False)) + "\n"
+
+
+def test_the_because_kept_across_cases_is_bounded_and_never_stale(mini: KnowledgeBase,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `because` JSON of rules that read no conclusion is kept across cases: at most
+    BECAUSE_KEPT entries, and a case whose facts differ never gets another case's."""
+    from guidekb.engine.runtime import answer_json as module
+
+    monkeypatch.setattr(module, "BECAUSE_KEPT", 3)
+    engine = Engine.for_kb(mini)
+    writer = AnswerWriter(engine.index)
+
+    def write(engine: Engine, case: dict[str, Any]) -> AnswerJson:
+        checked = validate_case(case, engine.kb)
+        session = engine.fire(checked, validated=True)
+        return writer.write(checked, session.fired, session.derived_by)
+
+    for case in sample_cases(mini, 150, seed=9):
+        assert differences(engine, case, write) == [], case
+        assert len(writer._because_kept) <= 3

@@ -29,6 +29,7 @@ from guidekb.engine.runtime.answer import Conflict
 from guidekb.engine.runtime.assembly import Chains, RuleIndex, decide, derivations_in_order
 from guidekb.engine.runtime.evaluation import Engine
 
+BECAUSE_KEPT = 16384  # `because` JSON kept per knowledge base (~200 bytes each): memory stays flat
 CodeRules = tuple[tuple[str, tuple[str, ...]], ...]  # (code, every rule giving it, KB order)
 
 
@@ -81,6 +82,12 @@ class AnswerWriter:
     def __init__(self, index: RuleIndex) -> None:
         self.index = index
         self.fragments = _Fragments(index)
+        # Rules that read no conclusion: their chain is themselves alone, so their `because`
+        # depends only on the case facts they read. Populations repeat those few values
+        # (measured on the HSV KB: 92% of lookups over 2,000 sampled cases hit, 96% over
+        # 20,000; 2,753 distinct), so their `because` JSON is kept, at most BECAUSE_KEPT.
+        self._alone = frozenset(rule_id for rule_id in index.order if not index.reads_derived[rule_id])
+        self._because_kept: dict[tuple[str, bytes], bytes] = {}
 
     def write(self, case: dict[str, Any], fired: list[str], derived_by: dict[str, str]) -> AnswerJson:
         """The answer `build_answer(index, case, fired, derived_by)` makes, as JSON bytes:
@@ -90,13 +97,31 @@ class AnswerWriter:
         chains = Chains(index, case, derived_by)
         steps: dict[str, bytes] = {}
         because: dict[str, bytes] = {}
+        facts: dict[str, bytes] = {}
+        alone, kept = self._alone, self._because_kept
         out: list[bytes] = [parts.kb, _dumps(case), b',"recommendations":[']
         put = out.append
+
+        def facts_of(rule_id: str) -> bytes:
+            """The JSON of the case facts the rule read: its step's `facts`."""
+            found = facts.get(rule_id)
+            if found is None:
+                found = facts[rule_id] = _dumps(chains.known_facts(rule_id))
+            return found
 
         def because_of(rule_id: str) -> bytes:
             found = because.get(rule_id)
             if found is None:
-                found = because[rule_id] = _dumps(chains.because(rule_id))
+                if rule_id in alone:  # a function of the rule and the facts it read: kept
+                    key = (rule_id, facts_of(rule_id))
+                    found = kept.get(key)
+                    if found is None:
+                        if len(kept) >= BECAUSE_KEPT:
+                            kept.clear()
+                        found = kept[key] = _dumps(chains.because(rule_id))
+                else:
+                    found = _dumps(chains.because(rule_id))
+                because[rule_id] = found
             return found
 
         def put_verdict(code: str, rule_id: str, also_by: list[str]) -> None:
@@ -104,11 +129,15 @@ class AnswerWriter:
             out.extend((parts.verdict_head[code], parts.rule[rule_id], b',"because":', because_of(rule_id),
                         b',"provenance":', parts.provenance[rule_id], b',"also_by":', _dumps(also_by),
                         b',"chain":['))
+            if rule_id in alone:  # the chain is the rule's own step, which uses no conclusion
+                out.extend((parts.step_head[rule_id], facts_of(rule_id), b',"uses":[]',
+                            parts.step_tail[rule_id], b"]"))
+                return
             for i, current in enumerate(chains.rules_behind(rule_id)):
                 step = steps.get(current)
                 if step is None:
                     step = steps[current] = b"".join((
-                        parts.step_head[current], _dumps(chains.known_facts(current)),
+                        parts.step_head[current], facts_of(current),
                         b',"uses":', _dumps(chains.uses(current)), parts.step_tail[current]))
                 if i:
                     put(b",")
