@@ -42,6 +42,8 @@ needs_poppler = pytest.mark.skipif(
     reason="needs graphviz and poppler-utils")
 SCHEMA = json.loads(Path("docs/schema/output/flowchart-list.json").read_text(encoding="utf-8"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DENSE_SLIDE = 2.0  # questions per slide at least, on average over the default KB's question slides
+DENSE_PAGE = 4  # questions per A4 chart page at least, over the whole handout
 
 
 def _check_unscaled(graphs: list[tuple[str, graphviz.Digraph]], sheet: Sheet, smallest: float) -> None:
@@ -76,7 +78,11 @@ def test_every_handout_page_fits_a4_unscaled_at_10_pt(a4_pages: list[Page], hsv_
     for page in split:
         words = " ".join(re.sub(r"<[^>]*>", " ", page.graph.source).split())
         assert "continued from part" in words, page.what
-    assert any("Continued in part 2" in p.graph.source for p in a4_pages)
+    assert any("▸ Part 2: " in p.graph.source for p in a4_pages)
+    # dense: about one A4 page per DENSE_PAGE questions (one chart page per question before)
+    questions = sum(len(c.diagram.decisions()) for c in book.charts)
+    chart_pages = [p for p in a4_pages if p.chart is not None and "notes" not in p.what]
+    assert len(chart_pages) * DENSE_PAGE <= questions, (len(chart_pages), questions)
 
 
 @needs_poppler
@@ -104,7 +110,7 @@ def test_the_handout_pdf_pages_are_the_papers_size(tmp_path: Path, paper: str, h
     assert heights and min(heights) >= 10, min(heights)
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(text.split())
-    assert "Continued in part 2" in flat and "continued from part 1" in flat
+    assert "Part 2: " in flat and "continued from part" in flat
 
 
 def test_an_unknown_paper_is_a_clear_error(tmp_path: Path) -> None:
@@ -125,6 +131,15 @@ def test_every_chart_makes_16_9_slides_at_18_pt(hsv_kb: KnowledgeBase) -> None:
     assert alone and all("From part" in part.graph.source or "Continued from part" in part.graph.source
                          for part in alone)
     assert any("the advice:" in part.graph.source for _, part in parts)
+    # dense: several questions to a slide (a question and its answers each, before: 31
+    # questions of chart 5 on 24 slides), and several branches drawn together on one
+    drawn = [part for _, part in parts if part.piece.leaf is None]
+    questions = sum(len(part.piece.questions) for part in drawn)
+    assert questions >= DENSE_SLIDE * len(drawn), (questions, len(drawn))
+    for k in range(len(book.charts)):  # big advice boxes aside, fewer slides than questions
+        shown = [w for w, part in parts if w.startswith(f"chart {k + 1} part") and part.piece.leaf is None]
+        asked = len(book.charts[k].diagram.decisions())
+        assert len(shown) <= max(1, -(-asked * 4 // 5)), (k + 1, len(shown), asked)
 
 
 @needs_dot

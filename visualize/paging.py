@@ -453,6 +453,18 @@ class _Chart:
                                   direction=None if way == direction else way)
         return merged
 
+    def _with_boxes(self, parts: list[Piece], boxes: Mapping[int, list[Piece]],
+                    away: set[int]) -> list[Piece]:
+        """The parts in reading order, each advice box alone after the first part leading to it."""
+        pieces: list[Piece] = []
+        for part in parts:
+            pieces.append(part)
+            for leaf in sorted(away):
+                if any(leaf in _children(self.diagram, q) for q in part.questions) and \
+                        not any(p.leaf == leaf for p in pieces):
+                    pieces += boxes[leaf]
+        return pieces
+
     def box_pieces(self, leaf: int, direction: str, start_pieces: Sequence[Piece]) -> list[Piece]:
         """An advice box alone, in as many pieces as it needs: each takes the most rows that
         fit, drawn top-down or left-to-right (many arrows leading to it sit side by side
@@ -488,16 +500,18 @@ class _Chart:
         best: Layout | None = None
         for direction in self.sheet.directions:
             away = set(big)
-            parts, all_fit = self.grow(direction, away)
-            parts = self.merge(parts, direction, away)
+            grown, all_fit = self.grow(direction, away)
+            parts = self.merge(grown, direction, away)
             boxes = {leaf: self.box_pieces(leaf, direction, parts) for leaf in sorted(away)}
-            pieces: list[Piece] = []
-            for part in parts:  # each box alone after the first part leading to it
-                pieces.append(part)
-                for leaf in sorted(away):
-                    if any(leaf in _children(self.diagram, q) for q in part.questions) and \
-                            not any(p.leaf == leaf for p in pieces):
-                        pieces += boxes[leaf]
+            while True:  # a join measured with other part numbers may not fit: undo it
+                pieces = self._with_boxes(parts, boxes, away)
+                drawn_ok = self.fit(self.draw(pieces, direction))
+                undo = {p for p, fits_ in zip(pieces, drawn_ok, strict=True) if not fits_ and p in parts
+                        and p not in grown}
+                if not undo:
+                    break
+                parts = [q for p in parts for q in ([g for g in grown if set(g.questions) <= set(p.questions)]
+                                                    if p in undo else [p])]
             layout = Layout(tuple(pieces), direction, all_fit)
             if best is None or (layout.fits, -len(layout.pieces)) > (best.fits, -len(best.pieces)):
                 best = layout
