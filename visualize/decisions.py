@@ -37,7 +37,8 @@ class Outcome:
 
     `find_out`, for an open leaf (one advising nothing beyond what every case gets): the
     questions answered "unknown" on the way here whose answer would change the advice
-    (guidekb.visualize.counterfactual), by index, in asking order. It is part of the leaf, so
+    (guidekb.visualize.counterfactual), by the index of their fact's first question, in
+    asking order. It is part of the leaf, so
     that leaves saying different things are different nodes and every path into one leaf
     finds the same words there."""
 
@@ -298,8 +299,10 @@ class _Builder:
         always = self.always
         if always is not None and set(recommended) <= set(always.recommended) \
                 and set(forbidden) <= set(always.forbidden):
-            find_out = tuple(u.question for u in unknowns
-                             if self.counterfactual.would_change(u, (recommended, forbidden)))
+            # by fact (its first question): the items of one list are found out together, and
+            # leaves that say the same words must be one node
+            find_out = tuple(dict.fromkeys(min(self.vocabulary.siblings[u.question]) for u in unknowns
+                                           if self.counterfactual.would_change(u, (recommended, forbidden))))
         leaf = self.intern(Outcome(recommended, forbidden, find_out))
         because = self.because.setdefault(leaf, {})
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
