@@ -152,7 +152,10 @@ class Assignment:
         return self.vocabulary.siblings[question]
 
     def given(self, question: int, answer: int) -> Assignment:
-        return Assignment(self.vocabulary, {**self.answers, question: answer})
+        after = Assignment(self.vocabulary, {**self.answers, question: answer})
+        if self.vocabulary.questions[question].item is None:  # no list item: presence as before
+            after._presence = self.presence_key()
+        return after
 
     def allowed(self, question: int) -> frozenset[int]:
         """Answers still possible for a question: a list fact is recorded or not as a whole."""
