@@ -9,8 +9,9 @@ repeated with distinct ids up to the size wanted, written as NDJSON. Three runs:
   (target: within 10%, memory independent of input size). `--jobs 2` to save time; the
   peak is of the parent and both workers together.
 
-On the 2-core machine, quiet, the three take about 1.5 + 1 + 8 minutes (the 1e6 run is most
-of it); under load much longer. BENCH_BATCH_CASES sets the smaller size (the larger is ten
+On the 2-core machine, quiet, the three should take about 1.5 + 1 + 8 minutes (the 1e6 run is
+most of it, estimated from the CPU per case); measured under a load average of 5 to 8 they
+took 3 + 4 + 28 minutes. BENCH_BATCH_CASES sets the smaller size (the larger is ten
 times it), e.g. 20000 for a quick look.
 
 Why CPU time is measured too. The machine is shared and Linux schedules with autogroups
