@@ -41,8 +41,9 @@ from guidekb.engine.errors import (
     Problem,
 )
 from guidekb.engine.format.textfiles import FORBIDDEN_IN_VALUE, describe_character
-from guidekb.engine.format.yamlcompose import CASE_LIMITS, KB_LIMITS, Limits, compose_events
+from guidekb.engine.format.yamlcompose import compose_events
 from guidekb.engine.format.yamlfast import NOT_COMPOSED, composable, compose_fast
+from guidekb.engine.format.yamllimits import CASE_LIMITS, KB_LIMITS, Limits
 from guidekb.engine.format.yamlscalars import (
     _DECIMAL,
     _LEADING_ZERO,

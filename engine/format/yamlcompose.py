@@ -20,7 +20,6 @@ file the fast one declines or gives up on, so every refusal and syntax error is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import yaml
@@ -38,33 +37,9 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from guidekb.engine.errors import INPUT_LIMIT, UNSUPPORTED_YAML, ErrorCode
-from guidekb.engine.format.textfiles import MiB
 from guidekb.engine.format.yamlfast import NOT_COMPOSED, compose_fast
+from guidekb.engine.format.yamllimits import Limits
 from guidekb.engine.format.yamlscalars import MAP_TAG, SEQ_TAG, STR_TAG, resolve_plain
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one YAML file may hold; anything beyond is refused with a problem naming the limit.
-
-    The figures are far above any real file (the HSV knowledge base's largest file is 12 KB,
-    11 levels deep, with 256 keys and texts up to 450 characters) and low enough that the worst
-    file within them is read in about a second. docs/reliability.md lists them.
-    """
-
-    what: str  # "case file", "knowledge-base file": named in every message
-    max_bytes: int
-    max_depth: int  # levels of lists and mappings
-    max_keys: int  # mapping keys in the whole file
-    max_values: int  # keys, values and list items in the whole file, aliases expanded
-    max_string: int  # characters in one scalar
-    max_aliases: int  # uses of an alias (*name); 0 also refuses anchors (&name)
-
-
-CASE_LIMITS = Limits("case file", max_bytes=1 * MiB, max_depth=50, max_keys=1_000,
-                     max_values=10_000, max_string=1_000, max_aliases=0)
-KB_LIMITS = Limits("knowledge-base file", max_bytes=1 * MiB, max_depth=50, max_keys=50_000,
-                   max_values=200_000, max_string=20_000, max_aliases=100)
 
 
 class Refused(Exception):

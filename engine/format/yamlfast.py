@@ -40,7 +40,7 @@ from yaml.nodes import Node, SequenceNode
 from guidekb.engine.format.yamlscalars import MAP_TAG, SEQ_TAG, STR_TAG, resolve_plain
 
 if TYPE_CHECKING:
-    from guidekb.engine.format.yamlcompose import Limits
+    from guidekb.engine.format.yamllimits import Limits
 
 # Where a tag, an anchor or an alias could begin: at a token's start (the start of the text, or
 # after a space, a line break, a flow indicator, ':', '?', a quote or a byte-order mark), a

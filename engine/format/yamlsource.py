@@ -53,8 +53,9 @@ from guidekb.engine.format.textfiles import (
     describe_character,
     read_text,
 )
-from guidekb.engine.format.yamlcompose import CASE_LIMITS, KB_LIMITS, Limits, Refused, compose
+from guidekb.engine.format.yamlcompose import Refused, compose
 from guidekb.engine.format.yamlfast import collection_paused
+from guidekb.engine.format.yamllimits import CASE_LIMITS, KB_LIMITS, Limits
 from guidekb.engine.format.yamlscalars import (
     MAP_TAG,
     MERGE_TAG,

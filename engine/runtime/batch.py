@@ -159,6 +159,11 @@ def _split(data: Any) -> tuple[Any, Any]:
 def _check_id(case_id: Any) -> None:
     if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, str | int)):
         raise _LineError(INVALID_ID, f"an id is a string or an integer, not {case_id!r}")
+    if isinstance(case_id, int) and not -(2**63) <= case_id < 2**64:
+        # the output line is written by orjson, which holds integers in 64 bits: a larger id
+        # stopped the whole run with a traceback
+        raise _LineError(INVALID_ID, f"an integer id must fit in 64 bits, not {case_id}",
+                         hint="give a long id as a string")
 
 
 class LineEvaluator:
