@@ -37,7 +37,7 @@ from table import Row
 from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
-from guidekb.engine.runtime.batch import answer_json
+from guidekb.engine.runtime.answer_json import evaluate_json
 from guidekb.engine.runtime.compiling import DERIVED, encode_case
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.runtime.partition import project
@@ -123,7 +123,7 @@ def answer_rows(kb: KnowledgeBase, cases: list[dict[str, Any]], figure: str, rep
     indices = list(range(len(cases)))
     medians = interleaved_medians({
         "raw": lambda i: raw.fire(facts[i]),
-        "answer": lambda i: answer_json(engine.evaluate(cases[i])),
+        "answer": lambda i: evaluate_json(engine, cases[i]).json,
     }, indices, repeats)
     row = Row(figure, "µs/case", medians["answer"], medians["raw"],
               "raw firing of the same compiled ruleset(s) (assert_fact + delete_state)",

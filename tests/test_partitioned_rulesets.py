@@ -30,6 +30,8 @@ from guidekb.engine.qa.scenarios import load_scenarios
 from guidekb.engine.qa.strategies import cases, cases_where
 from guidekb.engine.runtime import evaluation
 from guidekb.engine.runtime.alpha_network import MAX_STACK_SIZE, network_of
+from guidekb.engine.runtime.answer_json import evaluate_json
+from guidekb.engine.runtime.batch import answer_json
 from guidekb.engine.runtime.compiling import EVERY_CASE, joined_triggers
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.engine.runtime.partition import DEFAULT_BUDGET, strata
@@ -152,6 +154,8 @@ def test_forced_chunks_answer_as_native_on_bundled_cases_and_scenarios(
     assert len(bundled) >= 3 and len(scenarios) >= 10
     for case in bundled + scenarios:
         assert chunked.evaluate(case) == native.evaluate(case), case
+        # the fast JSON writer (population runs) over chunks: the same bytes as native models
+        assert evaluate_json(chunked, case).json == answer_json(native.evaluate(case)), case
         _assert_released(chunked)
 
 
