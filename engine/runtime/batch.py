@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -55,6 +56,7 @@ from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.answer_json import evaluate_json
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.runtime.parent_watch import exit_with_parent
 
 # error codes of an output line
 INVALID_JSON = "invalid_json"
@@ -350,7 +352,7 @@ def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: in
               chunk_lines: int, window: int) -> Iterator[LineResult]:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
-                               initargs=(str(kb.root.resolve()), kb.fingerprint))
+                               initargs=(str(kb.root.resolve()), kb.fingerprint, os.getpid()))
     pending: deque[Future[list[LineResult]]] = deque()
     finished = False
     try:
@@ -371,9 +373,11 @@ def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: in
 _worker_evaluator: LineEvaluator | None = None
 
 
-def _worker_start(root: str, fingerprint: str) -> None:
-    """Worker initializer: load, verify and compile the knowledge base once per process."""
+def _worker_start(root: str, fingerprint: str, parent: int) -> None:
+    """Worker initializer: end with the run's process (engine/runtime/parent_watch.py), then
+    load, verify and compile the knowledge base once per process."""
     global _worker_evaluator
+    exit_with_parent(parent)
     kb = load_knowledge_base(Path(root))
     if kb.fingerprint != fingerprint:
         raise BatchAborted(f"the knowledge base in {root} changed while the run started")

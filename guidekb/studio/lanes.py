@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import multiprocessing
+import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +60,7 @@ class Lane:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=work.start_worker)
+                initializer=work.start_worker, initargs=(os.getpid(),))
             self._first_generation = generation
         return self._executor
 

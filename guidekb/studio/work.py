@@ -27,6 +27,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.qa.everything import check_everything
 from guidekb.engine.runtime.evaluation import Engine
+from guidekb.engine.runtime.parent_watch import exit_with_parent
 from guidekb.exits import write_details
 
 PROOF_TIMEOUT_MS = 20_000  # per solver question; a page should not wait minutes
@@ -35,12 +36,16 @@ CROSS_CHECK_CASES = 200  # as `guidekb check --prove`
 _loaded: dict[str, Any] = {}  # {"key": (root, generation), "kb": KnowledgeBase}
 
 
-def start_worker() -> None:
+def start_worker(server: int) -> None:
     """Initialiser of a worker process: Ctrl-C in the terminal reaches the whole process group,
     but only the server decides to stop (it ends the workers itself), so the worker leaves the
     group and ignores SIGINT, and no worker (or `dot` it runs) prints anything on Ctrl-C;
-    durable_rules' log of exceptions in actions stays off the terminal."""
+    durable_rules' log of exceptions in actions stays off the terminal. Out of the group, a
+    worker would outlive a server killed without warning: it ends with the server instead
+    (engine/runtime/parent_watch.py)."""
     import logging
+
+    exit_with_parent(server)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the server at start
