@@ -30,18 +30,14 @@ import itertools
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import ROOT, VENV_BIN
+from measure import ROOT, VENV_BIN, run_with_peak_memory
 from table import Row
 
 from guidekb.engine.format.loading import load_knowledge_base
@@ -86,24 +82,15 @@ class TreeRun:
 
 def run_tree(command: list[str], cases: int, interval: float = 0.05) -> TreeRun:
     """Run `command`, sampling the resident memory of its process tree every `interval`
-    seconds; its CPU time comes from the kernel's accounting of waited-for children."""
+    seconds (measure.run_with_peak_memory); its CPU time comes from the kernel's accounting
+    of waited-for children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(interval)
-    wall = time.perf_counter() - start
+    wall, peak_mib, status = run_with_peak_memory(command, interval=interval)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
+    if status != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {status}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return TreeRun(cases, wall, cpu, peak / 2**20)
+    return TreeRun(cases, wall, cpu, peak_mib)
 
 
 def batch(path: Path, cases: int, jobs: int) -> TreeRun:
