@@ -26,6 +26,7 @@ a case that draws few conclusions.
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,22 +98,16 @@ def strata(kb: KnowledgeBase, alternatives: Alternatives | None = None) -> dict[
         for name in rule.then.derive:
             producers.setdefault(name, []).append(rule.id)
     tests = {rule.id: frozenset().union(*(alt.derived for alt in alts[rule.id])) for rule in kb.rules}
+    below = {rule.id: {p for name in tests[rule.id] for p in producers.get(name, [])} for rule in kb.rules}
+    # graphlib, not recursion: a chain of conclusions as long as the knowledge base must not end
+    # in RecursionError, as the recursive walk this replaced would past 1,000 levels.
+    try:
+        order = list(graphlib.TopologicalSorter(below).static_order())
+    except graphlib.CycleError as cycle:
+        raise UnsupportedCondition(f"rule '{cycle.args[1][0]}' depends on its own conclusions") from None
     level: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def stratum(rule_id: str) -> int:
-        if rule_id in level:
-            return level[rule_id]
-        if rule_id in visiting:
-            raise UnsupportedCondition(f"rule '{rule_id}' depends on its own conclusions")
-        visiting.add(rule_id)
-        below = [stratum(p) for name in tests[rule_id] for p in producers.get(name, [])]
-        visiting.discard(rule_id)
-        level[rule_id] = 1 + max(below) if below else 0
-        return level[rule_id]
-
-    for rule in kb.rules:
-        stratum(rule.id)
+    for rule_id in order:
+        level[rule_id] = 1 + max(level[p] for p in below[rule_id]) if below[rule_id] else 0
     return level
 
 
