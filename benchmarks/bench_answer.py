@@ -2,16 +2,19 @@
 the same compiled ruleset(s), on the default knowledge base and on a synthetic one; and the
 synthetic knowledge base's load + verify + compile time, split into load + verify and compile.
 
-Raw firing is the floor guidekb cannot go under: the engine's own compiled rulesets (the same
-triggers, the same encoded case) registered again with bare actions that only note the
-conclusions, then `assert_fact` + `delete_state`, no answer built. For a knowledge base that
-runs as one ruleset (the default one) the bare actions assert the conclusions other rules read,
-so chains still fire. For one that runs in strata of chunks (the 2,000-rule synthetic one:
-durable_rules 2.0.28 cannot hold it in one ruleset, see guidekb.engine.runtime.alpha_network)
-the baseline fires the same chunks in the same order, gives each the same projected case fact
-with the conclusions drawn so far (`partition.project`) and skips the same chunks
-(`Chunk.may_fire`): what it leaves out is only guidekb's guard, bookkeeping, completeness
-checks, validation and the answer.
+Raw firing, the issue's baseline: the engine's own compiled rulesets (the same triggers, the
+same encoded case) registered again with bare actions that only note the conclusions, then
+durable_rules' `assert_fact` + `delete_state`, no answer built. guidekb no longer fires through
+durable_rules' Python dispatch but calls its C engine itself (guidekb.engine.runtime.evaluation),
+which costs less than that dispatch; so a second row compares the answer with the same bare
+rules fired through guidekb's own dispatch -- the floor guidekb cannot go under, and what the
+answer itself costs on top of firing. For a knowledge base that runs as one ruleset (the
+default one) the bare actions assert the conclusions other rules read, so chains still fire.
+For one that runs in strata of chunks (the 2,000-rule synthetic one: durable_rules 2.0.28
+cannot hold it in one ruleset, see guidekb.engine.runtime.alpha_network) the baselines fire the
+same chunks in the same order, give each the same projected case fact with the conclusions
+drawn so far (`partition.project`) and skip the same chunks (`Chunk.may_fire`): what they leave
+out is only guidekb's bookkeeping, completeness checks, validation and the answer.
 
 The synthetic rows run in a child process with a time limit, so that a durable_rules failure
 (it can corrupt its heap and kill the process) is reported as a row, not the end of the run.
@@ -28,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import durable_rules_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,7 +53,13 @@ REPEATS = 7
 
 
 class RawRulesets:
-    """The engine's compiled ruleset(s), fired bare: no sessions bookkeeping, no answer."""
+    """The engine's compiled ruleset(s), fired bare: no sessions bookkeeping, no answer.
+
+    Two ways, both rows of the table: through durable_rules' own Python API (`fire`: the
+    issue's baseline, what a program written on durable_rules pays), and through the same
+    calls into durable_rules' C engine that guidekb's dispatch makes (`fire_lean`: guidekb's
+    true floor, see guidekb.engine.runtime.evaluation).
+    """
 
     def __init__(self, engine: Engine) -> None:
         from durable import engine as durable_engine
@@ -69,12 +80,17 @@ class RawRulesets:
                    for rule in engine.kb.rules}
         derives = {rule.id: tuple(rule.then.derive) for rule in engine.kb.rules}
         self.names: list[str] = []
+        self.handles: list[int] = []
+        self.lean: list[dict[str, Callable[[int, str], None]]] = []
         for name, definition in engine.rulesets:
             bare = {rule_id: {**{k: v for k, v in trigger.items() if k != "run"},
                               "run": self._action(derives.get(rule_id, ()), asserts.get(rule_id, ()))}
                     for rule_id, trigger in definition.items()}
+            self.lean.append({rule_id: self._lean_action(derives.get(rule_id, ()), asserts.get(rule_id, ()))
+                              for rule_id in definition})
             self.names.append(f"bench-raw:{name}")
             self.host.register_rulesets({self.names[-1]: bare})
+            self.handles.append(self.host.get_ruleset(self.names[-1])._handle)
 
     def _action(self, derives: tuple[str, ...], asserts: tuple[str, ...]) -> Callable[[Any], None]:
         drawn_of = self.drawn
@@ -89,10 +105,25 @@ class RawRulesets:
 
         return run
 
+    def _lean_action(self, derives: tuple[str, ...], asserts: tuple[str, ...]) -> Callable[[int, str], None]:
+        drawn_of = self.drawn
+
+        def run(handle: int, sid: str) -> None:
+            drawn = drawn_of[sid]
+            for name in derives:
+                if name not in drawn:
+                    drawn[name] = True
+                    if name in asserts:
+                        durable_rules_engine.assert_fact(handle, json.dumps(
+                            {"_k": DERIVED, "_n": name, "sid": sid}, ensure_ascii=False))
+
+        return run
+
     def encode(self, case: dict[str, Any]) -> dict[str, Any]:
         return encode_case(self.kb, case)
 
-    def _one(self, name: str, fact: dict[str, Any]) -> None:
+    def _one(self, which: int, fact: dict[str, Any]) -> None:
+        name = self.names[which]
         try:
             self.host.assert_fact(name, fact)
         except self.missed:
@@ -100,39 +131,59 @@ class RawRulesets:
         finally:
             self.host.delete_state(name, fact["sid"])
 
-    def fire(self, fact: dict[str, Any]) -> None:
+    def _one_lean(self, which: int, fact: dict[str, Any]) -> None:
+        handle, actions, sid = self.handles[which], self.lean[which], fact["sid"]
+        try:
+            code, state = durable_rules_engine.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
+            if code == 0:
+                started = durable_rules_engine.start_action_for_state(handle, state)
+                message = None if started is None else started[1]
+                while message is not None:
+                    actions[message[2:message.find('"', 2)]](handle, sid)
+                    message = durable_rules_engine.complete_and_start_action(handle, state)
+        finally:
+            durable_rules_engine.delete_state(handle, sid)
+
+    def fire(self, fact: dict[str, Any], lean: bool = False) -> None:
+        one = self._one_lean if lean else self._one
         sid = f"r{next(self.ids)}"
         drawn = self.drawn[sid] = {}
         try:
             if not self.chunks:
-                self._one(self.names[0], {**fact, "sid": sid})
-            for chunk, name in zip(self.chunks, self.names, strict=False):
+                one(0, {**fact, "sid": sid})
+            for which, chunk in enumerate(self.chunks):
                 if chunk.may_fire(drawn):
-                    self._one(name, {**project(chunk, fact, drawn), "sid": sid})
+                    one(which, {**project(chunk, fact, drawn), "sid": sid})
         finally:
             del self.drawn[sid]
 
 
 def answer_rows(kb: KnowledgeBase, cases: list[dict[str, Any]], figure: str, repeats: int = REPEATS,
-                target: bool = True) -> Row:
-    """Full answer as JSON (validation, firing, assembly, serialisation) vs raw firing."""
+                target: bool = True) -> list[Row]:
+    """Full answer as JSON (validation, firing, assembly, serialisation) vs raw firing through
+    durable_rules' Python API (the issue's baseline, with its target) and vs the same bare
+    rules fired through guidekb's own dispatch on the C engine (guidekb's floor)."""
     engine = Engine(kb)
     raw = RawRulesets(engine)
     facts = [raw.encode(case) for case in cases]
-    # same inputs, paired by index: the baseline gets the case already encoded
+    # same inputs, paired by index: the baselines get the case already encoded
     indices = list(range(len(cases)))
     medians = interleaved_medians({
         "raw": lambda i: raw.fire(facts[i]),
+        "lean": lambda i: raw.fire(facts[i], lean=True),
         "answer": lambda i: evaluate_json(engine, cases[i]).json,
     }, indices, repeats)
+    note = f"{len(cases)} sampled cases x {repeats} repeats"
     row = Row(figure, "µs/case", medians["answer"], medians["raw"],
               "raw firing of the same compiled ruleset(s) (assert_fact + delete_state)",
-              "<= 1.3x" if target else "",
-              note=f"{len(cases)} sampled cases x {repeats} repeats")
-    return row.judge(1.3) if target else row
+              "<= 1.3x" if target else "", note=note)
+    floor = Row(f"{figure}, vs guidekb's dispatch", "µs/case", medians["answer"], medians["lean"],
+                "the same bare rules fired through guidekb's dispatch on the C engine",
+                note=note + "; no target: the answer's own cost over firing")
+    return [row.judge(1.3) if target else row, floor]
 
 
-def default_kb_row() -> Row:
+def default_kb_row() -> list[Row]:
     from guidekb.engine.qa.casespace import sample_cases
 
     kb = load_knowledge_base(HERE.parent / "knowledge" / "hsv-resistance")
@@ -158,8 +209,8 @@ def _synthetic_child(scale: float, cases: int, repeats: int) -> None:
         engine = Engine(kb)
         result.update(compile=time.perf_counter() - loaded, rulesets=len(engine.rulesets))
         print(json.dumps(result), flush=True)
-        row = answer_rows(kb, synthetic_cases(cases, seed=3), "synthetic", repeats, target=False)
-        result.update(answer=row.guidekb, raw=row.baseline)
+        row, floor = answer_rows(kb, synthetic_cases(cases, seed=3), "synthetic", repeats, target=False)
+        result.update(answer=row.guidekb, raw=row.baseline, lean=floor.baseline)
         print(json.dumps(result), flush=True)
 
 
@@ -232,6 +283,11 @@ def synthetic_rows(scale: float = 1.0, small_scale: float = 0.05, timeout: float
             if answer.guidekb is None:
                 answer.target_met = False
         rows.append(answer)
+        if which == scale:
+            rows.append(Row(f"full answer as JSON, synthetic KB ({rules} rules), vs guidekb's dispatch",
+                            "µs/case", figures.get("answer"), figures.get("lean"),
+                            "the same bare rules fired through guidekb's dispatch on the C engine",
+                            note=failure or "no target: the answer's own cost over firing"))
     return rows
 
 
@@ -241,4 +297,4 @@ if __name__ == "__main__":
     else:
         from table import render
 
-        print(render([default_kb_row(), *synthetic_rows()]))
+        print(render([*default_kb_row(), *synthetic_rows()]))

@@ -1,7 +1,9 @@
-"""Fail closed in evaluation (issue 9): durable_rules swallows any exception raised inside a rule
-action, KeyboardInterrupt included, and carries on with fewer rules fired. Faults are injected
-here at the two places an action can fail -- guidekb's own bookkeeping and durable_rules'
-assertion of a conclusion -- and the engine must raise, never return an answer with
+"""Fail closed in evaluation (issue 9): durable_rules' own Python dispatch swallows any
+exception raised inside a rule action, KeyboardInterrupt included, and carries on with fewer
+rules fired; guidekb therefore dispatches the actions itself on durable_rules' C engine
+(guidekb.engine.runtime.evaluation). Faults are injected here wherever a run can fail --
+guidekb's own bookkeeping, the C engine's assertion of a conclusion, its hand-out of the next
+action, its result codes -- and the engine must raise, never return an answer with
 conclusions missing. Sessions are released whatever happens.
 """
 
@@ -11,6 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import durable_rules_engine
 import pytest
 from durable import engine as durable_engine
 
@@ -18,6 +21,7 @@ from guidekb.engine.errors import ACTION_FAILED, NO_FIXPOINT, EvaluationError, G
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.runtime import evaluation
+from guidekb.engine.runtime.compiling import DERIVED
 from guidekb.engine.runtime.evaluation import Engine
 from tests.minikb import write_mini_kb
 
@@ -63,21 +67,59 @@ def test_an_action_that_raises_gives_an_error_not_an_answer(mini: KnowledgeBase,
     assert engine.evaluate(SUSPECTED) == complete  # the engine is unharmed
 
 
+class _FaultyEngine:
+    """durable_rules' C engine (the module guidekb dispatches on) with some entry points
+    replaced: `replaced[name](real, *args)` is called instead of `name(*args)`."""
+
+    def __init__(self, **replaced: Any) -> None:
+        self.replaced = replaced
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(durable_rules_engine, name)
+        if name not in self.replaced:
+            return real
+        return lambda *args: self.replaced[name](real, *args)
+
+
+def _on_conclusions(effect: Any) -> Any:
+    """An `assert_fact` that does `effect()` for a conclusion and asserts a case normally."""
+    def assert_fact(real: Any, handle: int, fact: str) -> Any:
+        if f'"_k": "{DERIVED}"' in fact:
+            return effect()
+        return real(handle, fact)
+    return assert_fact
+
+
+def _raise(exc: BaseException) -> Any:
+    def effect() -> Any:
+        raise exc
+    return effect
+
+
 def test_a_failure_asserting_a_conclusion_gives_an_error(mini: KnowledgeBase,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fault inside durable_rules' own code called by the action (the 16-of-29 answers
-    that silently lost iv_foscarnet when this was injected)."""
+    """The fault inside durable_rules' own code called by the action (when durable_rules
+    dispatched the actions, this silently lost iv_foscarnet in 16 of 29 answers)."""
     engine = Engine.for_kb(mini)
-
-    def broken(self: Any, *args: Any) -> None:
-        raise MemoryError("injected")
-
-    monkeypatch.setattr(durable_engine.Closure, "assert_fact", broken)
-    with pytest.raises(EvaluationError, match="MemoryError"):
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=_on_conclusions(_raise(MemoryError("injected")))))
+    with pytest.raises(EvaluationError, match="MemoryError") as caught:
         engine.evaluate(SUSPECTED)
+    # the first rule of the chain that asserts a conclusion another rule reads
+    assert caught.value.code is ACTION_FAILED and caught.value.rule == "failing-after-ten-days"
     _assert_released(engine)
     # A case whose rules conclude nothing is not affected by the broken assertion.
     assert engine.evaluate({"on_foscarnet": True}).recommended_codes() == ["monitor_renal_function"]
+
+
+def test_a_conclusion_durable_rules_refuses_gives_an_error(mini: KnowledgeBase,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable_rules answers 'not handled' (1) rather than raising: the chain would stop there."""
+    engine = Engine.for_kb(mini)
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=_on_conclusions(lambda: (1, 0))))
+    with pytest.raises(EvaluationError, match="result code 1") as caught:
+        engine.evaluate(SUSPECTED)
+    assert caught.value.code is ACTION_FAILED
+    _assert_released(engine)
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
@@ -93,51 +135,63 @@ def test_an_interrupt_inside_an_action_propagates(mini: KnowledgeBase, monkeypat
 def test_an_interrupt_in_durable_rules_code_propagates(mini: KnowledgeBase,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     engine = Engine.for_kb(mini)
-
-    def interrupted(self: Any, *args: Any) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(durable_engine.Closure, "assert_fact", interrupted)
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=_on_conclusions(_raise(KeyboardInterrupt()))))
     with pytest.raises(KeyboardInterrupt):
         engine.evaluate(SUSPECTED)
     _assert_released(engine)
 
 
-def test_a_swallowed_exception_reported_by_durable_rules_gives_an_error(
-        mini: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
-    """durable_rules records an exception it caught in the session state it returns: an
-    exception raised in an action outside guidekb's guard still fails the case."""
+def test_an_engine_error_in_the_middle_of_a_run_gives_an_error(mini: KnowledgeBase,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C engine fails handing out the next action, after some rules fired."""
     engine = Engine.for_kb(mini)
-    real = evaluation._QuietHost.assert_fact
 
-    def reports_exception(self: Any, name: str, fact: Any) -> Any:
-        state = real(self, name, fact)
-        return {**state, "exception": "exception caught injected"}
+    def fails(real: Any, handle: int, state: int) -> Any:
+        raise durable_rules_engine.error("Could not complete and start action, error code: 302")
 
-    monkeypatch.setattr(evaluation._QuietHost, "assert_fact", reports_exception)
-    with pytest.raises(EvaluationError, match="injected"):
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(complete_and_start_action=fails))
+    with pytest.raises(EvaluationError, match="error code: 302") as caught:
+        engine.evaluate(SUSPECTED)
+    assert caught.value.code is NO_FIXPOINT
+    _assert_released(engine)
+
+
+@pytest.mark.parametrize("code", [2, 3, 201])
+def test_a_case_durable_rules_does_not_take_gives_an_error(mini: KnowledgeBase, monkeypatch: pytest.MonkeyPatch,
+                                                           code: int) -> None:
+    """Any result code but 0 (taken) and 1 (no rule looks at it) for the case itself."""
+    engine = Engine.for_kb(mini)
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=lambda real, handle, fact: (code, 0)))
+    with pytest.raises(EvaluationError, match=f"result code {code}") as caught:
+        engine.evaluate(SUSPECTED)
+    assert caught.value.code is NO_FIXPOINT
+
+
+def test_an_action_naming_no_rule_gives_an_error(mini: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """guidekb reads the rule id from the head of each action message: one it does not know
+    (a changed message format, say) ends the case instead of being skipped."""
+    engine = Engine.for_kb(mini)
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(
+        complete_and_start_action=lambda real, handle, state: '{"renamed-rule":{"c":{}}}'))
+    with pytest.raises(EvaluationError, match="unknown action"):
         engine.evaluate(SUSPECTED)
     _assert_released(engine)
 
 
-def test_a_run_durable_rules_abandoned_gives_an_error(mini: KnowledgeBase,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """durable_rules stops a run without a word when an action outlives its 10-second lease
-    (measured with the wall clock, so a clock jump does it too): the chain then stops."""
+def test_the_wall_clock_does_not_cut_a_run_short(mini: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable_rules' Python dispatch abandoned a run, without a word, when an action outlived
+    its 10-second lease read from the wall clock (a clock jump did it too). guidekb dispatches
+    the actions itself: a clock that jumps 11 s at every reading changes nothing."""
     engine = Engine.for_kb(mini)
+    complete = engine.evaluate(SUSPECTED)
     clock = [1_000_000.0]
-    monkeypatch.setattr(durable_engine, "_unix_now", lambda: clock[0])
-    original = evaluation._Ruleset.record
 
-    def slow(self: Any, session: Any, rule_id: str, c: Any) -> None:
-        original(self, session, rule_id, c)
-        if rule_id == "failing-after-ten-days":
-            clock[0] += 11  # the lease of this action expires
+    def jumping() -> float:
+        clock[0] += 11
+        return clock[0]
 
-    monkeypatch.setattr(evaluation._Ruleset, "record", slow)
-    with pytest.raises(EvaluationError) as caught:
-        engine.evaluate(SUSPECTED)
-    assert caught.value.code is NO_FIXPOINT
+    monkeypatch.setattr(durable_engine, "_unix_now", jumping)
+    assert engine.evaluate(SUSPECTED) == complete
     _assert_released(engine)
 
 

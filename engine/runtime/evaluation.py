@@ -16,25 +16,39 @@ base changed in memory has another hash and gets its own rulesets). Each case ru
 session per ruleset run, always deleted afterwards, so nothing of one case reaches another (and
 durable_rules' limit of 1,024 live sessions is never approached).
 
-Fail closed. durable_rules catches every exception raised inside a rule action, KeyboardInterrupt
-included, and carries on with fewer rules fired; it also silently abandons the rest of a run if
-an action outlives its lease. Neither may ever become an answer with conclusions missing, so
-every action runs inside a guard that records what went wrong, and after the run the engine
-checks that every action that started also finished, that durable_rules reports no swallowed
-exception and that the run completed -- after every chunk, in the partitioned way, and the
-first chunk that fails ends the case. Otherwise the case raises `EvaluationError` (a
-KeyboardInterrupt or SystemExit recorded inside an action is re-raised as itself) and no
-answer is given.
+Dispatched by guidekb, not by durable_rules' Python layer. The rulesets are registered through
+durable_rules' `Host` (which compiles them into its C engine), but a case is run by calling the
+C engine's own entry points in the order durable_rules' Python layer calls them --
+`assert_fact`, then `start_action_for_state` and `complete_and_start_action` until no action
+is left, then `delete_state` (`_Ruleset.run`). Two reasons, both measured on 2.0.28:
+
+- durable_rules' Python dispatch catches every exception raised inside an action,
+  KeyboardInterrupt included, carries on with fewer rules fired and returns normally; and it
+  silently abandons the rest of a run when an action outlives a 10-second lease read from the
+  wall clock. Here nothing is caught on the way: an action's exception ends the run.
+- It costs about a third of firing: per action it parses the session state and the matched
+  facts from JSON, wraps them in objects, and writes the state back (re-asserting it through
+  the alpha network). guidekb's actions read neither (a rule id is all they need, and it is
+  the key the C engine writes first in every action message) and never change the state.
+
+Fail closed. Anything that goes wrong while a case runs -- an exception in an action (our
+bookkeeping or the assertion of a conclusion), an error code from the C engine, an action
+message naming no registered rule -- ends the case with `EvaluationError` (a KeyboardInterrupt
+or SystemExit is re-raised as itself), never an answer with conclusions missing; the session
+is deleted whatever happens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import durable_rules_engine
 from durable import engine as durable_engine
 
 from guidekb.engine.errors import ACTION_FAILED, NO_FIXPOINT, EvaluationError
@@ -57,23 +71,15 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
 
 @dataclass
 class _Session:
-    """What one case's run did: the rules fired, the conclusions drawn (and by which rule), and
-    the bookkeeping that proves the run complete. One per case, across every ruleset it runs."""
+    """What one case's run did: the rules fired and the conclusions drawn (and by which rule).
+    One per case, across every ruleset it runs."""
 
     fired: list[str] = field(default_factory=list)
     derived_by: dict[str, str] = field(default_factory=dict)
-    started: int = 0  # actions entered
-    finished: int = 0  # actions that ran to their end
-    failure: BaseException | None = None  # the first exception raised inside an action
-    failed_rule: str = ""
     _fired: set[str] = field(default_factory=set, repr=False)  # `fired`, for membership
 
 
 _SEEN_RULE = "guidekb:every-case"  # not a rule id: ids never contain ':'
-
-
-def _seen(c: Any) -> None:
-    """The action of the rule that matches every case: nothing to do."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,25 @@ class _RuleFacts:
                    asserts_nothing=dict.fromkeys((rule.id for rule in kb.rules), ()))
 
 
+_C = durable_rules_engine  # the C engine; a module attribute, so that tests can inject faults
+_NOT_HANDLED = 1  # assert_fact's result code when no rule looks at the fact (rules.h)
+
+
+class _Conclusions:
+    """What an action gets to assert conclusions with: the `c.assert_fact` of durable_rules'
+    actions, on the C engine, for the session being run."""
+
+    __slots__ = ("handle", "sid")
+
+    def __init__(self, handle: int, sid: str) -> None:
+        self.handle, self.sid = handle, sid
+
+    def assert_fact(self, fact: dict[str, Any]) -> None:
+        code, _ = _C.assert_fact(self.handle, json.dumps({**fact, "sid": self.sid}, ensure_ascii=False))
+        if code:  # 1: no rule reads it (only conclusions some rule reads are asserted); 2, 3: never
+            raise RuntimeError(f"durable_rules refused a conclusion (result code {code})")
+
+
 class _Ruleset:
     """Triggers registered with durable_rules under one name: the whole knowledge base (native
     forward chaining) or one chunk of it. One per distinct content per process, shared by every
@@ -104,46 +129,27 @@ class _Ruleset:
 
     def __init__(self, name: str, rules: _RuleFacts, triggers: Mapping[str, dict[str, Any]],
                  host: _QuietHost, *, chaining: bool) -> None:
-        self.host = host
         self.name = name
         self.sessions: dict[str, _Session] = {}
         self._ids = itertools.count()
         self._order, self._derives = rules.order, rules.derives
         # A chunk asserts nothing: no rule of a stratum reads a conclusion of its own stratum.
         self._asserted = rules.asserted if chaining else rules.asserts_nothing
-        self.definition = {rule_id: {**trigger, "run": self._action(rule_id)}
+        # durable_rules' Host wants an action per rule; guidekb runs the actions itself (`run`).
+        self.definition = {rule_id: {**trigger, "run": _not_dispatched}
                            for rule_id, trigger in triggers.items()}
         if EVERY_CASE not in triggers.values():
             # durable_rules keeps a session for a case no rule matches, and deleting it then
             # corrupts its memory (measured on 2.0.28): make sure something matches every case.
-            self.definition[_SEEN_RULE] = {**EVERY_CASE, "run": self._action(_SEEN_RULE)}
+            self.definition[_SEEN_RULE] = {**EVERY_CASE, "run": _not_dispatched}
+        self._rule_of = {rule_id: rule_id for rule_id in self.definition}  # action name -> rule
         host.register_rulesets({self.name: self.definition})
+        self._handle: int = host.get_ruleset(self.name)._handle
 
-    def _action(self, rule_id: str) -> Callable[[Any], None]:
-        """The callable durable_rules runs when `rule_id` matches: the rule's work inside a
-        guard, since durable_rules would swallow anything it raises."""
-        sessions = self.sessions
-        if rule_id == _SEEN_RULE:
-            return _seen
-
-        def guarded(c: Any) -> None:
-            session = sessions.get(c.s.sid)
-            if session is None or session.failure is not None:
-                return  # after a failure nothing more is done: the case is lost anyway
-            session.started += 1
-            try:
-                self.record(session, rule_id, c)
-            except BaseException as exc:  # durable_rules would swallow it
-                session.failure, session.failed_rule = exc, rule_id
-                return
-            session.finished += 1
-
-        return guarded
-
-    def record(self, session: _Session, rule_id: str, c: Any) -> None:
+    def record(self, session: _Session, rule_id: str, c: _Conclusions) -> None:
         """A rule fired: note it and assert what it concludes, which chains forward. A
         conclusion is explained by the earliest fired rule (knowledge-base order) deriving it."""
-        if rule_id in session._fired:
+        if rule_id == _SEEN_RULE or rule_id in session._fired:
             return  # an `any` rule may match more than one way; once is enough
         session._fired.add(rule_id)
         session.fired.append(rule_id)
@@ -164,22 +170,62 @@ class _Ruleset:
         sid = f"s{next(self._ids)}"
         self.sessions[sid] = session
         fact["sid"] = sid
-        fired_before = len(session.fired)
-        outcome: object = None
-        engine_error: BaseException | None = None
+        handle = self._handle
         try:
             try:
-                outcome = self.host.assert_fact(self.name, fact)
-            except durable_engine.MessageNotHandledException:
-                outcome = None  # no rule even looks at this case: nothing fires
-            except BaseException as exc:  # judged below, after the cleanup
-                engine_error = exc
-        finally:
+                self._fire(handle, sid, json.dumps(fact, ensure_ascii=False), session)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the case has failed already; say why
+                    _C.delete_state(handle, sid)
+                raise
             try:
-                self.host.delete_state(self.name, sid)
-            finally:
-                del self.sessions[sid]
-        _check_complete(session, outcome, engine_error, len(session.fired) > fired_before)
+                _C.delete_state(handle, sid)
+            except Exception as exc:
+                raise EvaluationError(f"the rule engine could not release the case's session "
+                                      f"({type(exc).__name__}: {exc})", NO_FIXPOINT) from exc
+        finally:
+            del self.sessions[sid]
+
+    def _fire(self, handle: int, sid: str, fact: str, session: _Session) -> None:
+        """Assert the case and run every action the C engine hands out, in its order, until it
+        has none left: the fixpoint."""
+        rule_id = ""
+        try:
+            code, state = _C.assert_fact(handle, fact)
+            if code == _NOT_HANDLED:
+                return  # no rule even looks at this case: nothing fires
+            if code:
+                raise RuntimeError(f"durable_rules did not take the case (result code {code})")
+            started = _C.start_action_for_state(handle, state)
+            message: str | None = None if started is None else started[1]
+            conclusions = _Conclusions(handle, sid)
+            while message is not None:
+                # Every action message is {"<action name>":...}; names are rule ids ([a-z0-9_.-]).
+                rule_id = self._rule_of.get(message[2:message.find('"', 2)], "")
+                if not rule_id:
+                    raise RuntimeError(f"durable_rules started an unknown action: {message[:80]!r}")
+                try:
+                    self.record(session, rule_id, conclusions)
+                except BaseException:
+                    _C.abandon_action(handle, state)
+                    raise
+                rule_id = ""
+                message = _C.complete_and_start_action(handle, state)
+        except Exception as exc:  # KeyboardInterrupt, SystemExit: the user's, they propagate
+            if rule_id:
+                raise EvaluationError(
+                    f"rule '{rule_id}' failed while the case was evaluated ({type(exc).__name__}: "
+                    f"{exc}); no answer is given, since conclusions may be missing",
+                    ACTION_FAILED, rule_id) from exc
+            raise EvaluationError(
+                f"the rule engine failed while the case was evaluated ({type(exc).__name__}: {exc}); "
+                "no answer is given", NO_FIXPOINT) from exc
+
+
+def _not_dispatched(c: Any) -> None:
+    """The action durable_rules' Host is given for every rule; guidekb dispatches the actions
+    itself (`_Ruleset.run`), so durable_rules never calls it."""
+    raise RuntimeError("guidekb rules are dispatched by guidekb.engine.runtime.evaluation only")
 
 
 class _Strata:
@@ -203,37 +249,6 @@ class _Strata:
         for chunk, ruleset in self.chunks:
             if chunk.may_fire(drawn):
                 ruleset.run(project(chunk, fact, drawn), session)
-
-
-def _check_complete(session: _Session, outcome: object, engine_error: BaseException | None,
-                    fired_now: bool) -> None:
-    """Raise unless the run reached its fixpoint with every action complete (`fired_now`: a
-    rule of this run fired)."""
-    if session.failure is not None:
-        failure = session.failure
-        if not isinstance(failure, Exception):
-            raise failure  # KeyboardInterrupt, SystemExit: the user's, not ours to convert
-        raise EvaluationError(
-            f"rule '{session.failed_rule}' failed while the case was evaluated "
-            f"({type(failure).__name__}: {failure}); no answer is given, since conclusions "
-            "may be missing", ACTION_FAILED, session.failed_rule) from failure
-    if engine_error is not None:
-        if not isinstance(engine_error, Exception):
-            raise engine_error
-        raise EvaluationError(
-            f"the rule engine failed while the case was evaluated ({type(engine_error).__name__}: "
-            f"{engine_error}); no answer is given", NO_FIXPOINT) from engine_error
-    swallowed = isinstance(outcome, dict) and "exception" in outcome
-    if session.started != session.finished or swallowed:
-        raise EvaluationError(
-            "an action of the rule engine did not complete"
-            + (f" ({outcome['exception']})" if isinstance(outcome, dict) and swallowed else "")
-            + "; no answer is given, since conclusions may be missing", ACTION_FAILED)
-    if fired_now and not isinstance(outcome, dict):
-        # durable_rules returns the session state when its last action completed; anything
-        # else means it abandoned the run (e.g. an action outlived its lease) before the end.
-        raise EvaluationError("the rule engine stopped before every rule that could fire had "
-                              "fired; no answer is given", NO_FIXPOINT)
 
 
 class Engine:
