@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from guidekb.engine.format.knowledge import KnowledgeBase
-    from guidekb.engine.runtime.batch import LineResult, PopulationSummary
+    from guidekb.engine.runtime.batch import PopulationSummary
 
 CLUSTER_INSTALL = "pip install 'guidekb[cluster]'"
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
@@ -120,13 +120,7 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
 
 def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
               write_answers: bool, force: bool = False) -> PopulationSummary | int:
-    from guidekb.engine.runtime.batch import (
-        BatchAborted,
-        PopulationSummary,
-        run_batch,
-        summarize,
-        write_results,
-    )
+    from guidekb.engine.runtime.batch import BatchAborted, PopulationSummary, run_batch_chunks
 
     totals = PopulationSummary.for_kb(kb)
     try:
@@ -139,13 +133,13 @@ def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
             elif write_answers:
                 out = sys.stdout.buffer
             bar = stack.enter_context(_Bar(size))
-            results = bar.counting(summarize(run_batch(bar.reading(stream), kb, jobs=jobs), totals))
             try:
-                if out is None:
-                    for _ in results:
-                        pass
-                else:
-                    write_results(results, out)
+                for chunk in run_batch_chunks(bar.reading(stream), kb, jobs=jobs):
+                    totals.merge(chunk.summary)
+                    bar.done(chunk.lines)
+                    if out is not None:
+                        out.write(chunk.output)
+                if out is not None:
                     out.flush()
             except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` does
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -243,10 +237,6 @@ class _Bar:
         if self.progress is not None:
             self.progress.update(self.task, cases=self.cases)
 
-    def counting(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
-        for result in results:
-            self.done(1)
-            yield result
 
 
 def render_summary(summary: PopulationSummary, fmt: SummaryFormat) -> str:

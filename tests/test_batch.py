@@ -27,6 +27,7 @@ from guidekb.engine.runtime.batch import (
     PopulationSummary,
     answer_json,
     run_batch,
+    run_batch_chunks,
     summarize,
 )
 from guidekb.engine.runtime.evaluation import Engine
@@ -138,6 +139,25 @@ def test_two_processes_give_the_same_bytes_in_input_order(
     two = list(run_batch(mixed[0], hsv_kb, jobs=2, chunk_lines=3, window=3))
     assert [r.output for r in two] == [r.output for r in single]
     assert [r.line for r in two] == list(range(1, len(mixed[0]) + 1))
+
+
+@pytest.mark.parametrize(("jobs", "chunk"), [(1, 5), (2, 3), (2, 64)])
+def test_chunks_give_the_bytes_and_the_summary_of_the_lines(
+        hsv_kb: KnowledgeBase, single: list[LineResult], mixed: tuple[list[bytes], list[dict[str, Any]]],
+        jobs: int, chunk: int) -> None:
+    """What the command line writes and counts (`run_batch_chunks`, a summary per chunk made in
+    the worker and merged here) is what the per-line results and `summarize` give."""
+    expected = PopulationSummary.for_kb(hsv_kb)
+    for _ in summarize(iter(single), expected):
+        pass
+    merged = PopulationSummary.for_kb(hsv_kb)
+    chunks = list(run_batch_chunks(mixed[0], hsv_kb, jobs=jobs, chunk_lines=chunk))
+    for part in chunks:
+        merged.merge(part.summary)
+    assert b"".join(c.output for c in chunks) == b"".join(r.output + b"\n" for r in single if not r.blank)
+    assert sum(c.lines for c in chunks) == len(mixed[0])
+    assert merged.to_json() == expected.to_json() and merged.first_failures == expected.first_failures
+    assert expected.failed and expected.blank  # the input has failures and blank lines to count
 
 
 def test_the_answer_is_the_one_guidekb_run_json_prints(hsv_kb: KnowledgeBase, tmp_path: Path) -> None:

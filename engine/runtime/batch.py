@@ -39,13 +39,13 @@ import json
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -348,7 +348,50 @@ def run_batch(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1, first
         for number, raw in numbered:
             yield evaluate(number, raw)
         return
-    yield from _run_pool(numbered, kb, jobs, chunk_lines, window or CHUNKS_PER_WORKER * jobs)
+    ahead = window or CHUNKS_PER_WORKER * jobs
+    for results in _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run):
+        yield from results
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """What a chunk of consecutive input lines gave: their output lines, joined and
+    newline-terminated, and the summary of just these lines."""
+
+    lines: int  # input lines, blank ones included
+    output: bytes
+    summary: PopulationSummary
+
+
+def run_batch_chunks(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1, first_line: int = 1,
+                     chunk_lines: int = CHUNK_LINES, window: int | None = None) -> Iterator[ChunkResult]:
+    """`run_batch` by chunks, in input order: what the command line writes and counts.
+
+    Why. With `jobs > 1`, a worker sends back one joined output and one summary per chunk,
+    so this process -- which also reads the input, writes the output and shares the cores with
+    the workers -- does per chunk what it otherwise did per line: unpickle a result object,
+    add it to the summary, write it. The bytes and the merged summary are those of
+    `run_batch` and `summarize` (tests/test_batch.py).
+    """
+    numbered = number_lines(lines, first_line)
+    if jobs <= 1:
+        evaluate = LineEvaluator(Engine.for_kb(kb))
+        for chunk in _chunks(numbered, chunk_lines):
+            yield _evaluate_chunk(evaluate, chunk)
+        return
+    ahead = window or CHUNKS_PER_WORKER * jobs
+    yield from _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run_chunk)
+
+
+def _evaluate_chunk(evaluate: LineEvaluator, chunk: list[tuple[int, bytes]]) -> ChunkResult:
+    summary = PopulationSummary(evaluate.kb.id, evaluate.kb.version)
+    out: list[bytes] = []
+    for number, raw in chunk:
+        result = evaluate(number, raw)
+        summary.add(result)
+        if result.output:
+            out += (result.output, b"\n")
+    return ChunkResult(len(chunk), b"".join(out), summary)
 
 
 def _chunks(numbered: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
@@ -356,20 +399,24 @@ def _chunks(numbered: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[t
         yield chunk
 
 
-def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: int,
-              chunk_lines: int, window: int) -> Iterator[LineResult]:
+_Task = TypeVar("_Task")
+
+
+def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: int, chunk_lines: int,
+              window: int, task: Callable[[list[tuple[int, bytes]]], _Task]) -> Iterator[_Task]:
+    """`task(chunk)` for every chunk in `jobs` worker processes, results in input order."""
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
                                initargs=(str(kb.root.resolve()), kb.fingerprint, os.getpid()))
-    pending: deque[Future[list[LineResult]]] = deque()
+    pending: deque[Future[_Task]] = deque()
     finished = False
     try:
         for chunk in _chunks(numbered, chunk_lines):
-            pending.append(pool.submit(_worker_run, chunk))
+            pending.append(pool.submit(task, chunk))
             if len(pending) >= window:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
         finished = True
     except BrokenProcessPool as exc:
         raise BatchAborted("a worker process died or could not load the knowledge base; the run "
@@ -397,6 +444,11 @@ def _worker_run(chunk: list[tuple[int, bytes]]) -> list[LineResult]:
     return [_worker_evaluator(number, raw) for number, raw in chunk]
 
 
+def _worker_run_chunk(chunk: list[tuple[int, bytes]]) -> ChunkResult:
+    assert _worker_evaluator is not None, "worker started without its knowledge base"
+    return _evaluate_chunk(_worker_evaluator, chunk)
+
+
 def summarize(results: Iterable[LineResult], summary: PopulationSummary) -> Iterator[LineResult]:
     """Pass results through, adding each to `summary` on the way."""
     for result in results:
@@ -413,6 +465,7 @@ def write_results(results: Iterable[LineResult], out: IO[bytes]) -> None:
 
 __all__ = [
     "EVALUATION_FAILED", "INVALID_CASE", "INVALID_ID", "INVALID_JSON", "NOT_AN_OBJECT",
-    "BatchAborted", "CodeCount", "LineEvaluator", "LineResult", "PopulationSummary", "answer_json",
-    "number_lines", "read_lines", "run_batch", "summarize", "write_results",
+    "BatchAborted", "ChunkResult", "CodeCount", "LineEvaluator", "LineResult", "PopulationSummary",
+    "answer_json", "number_lines", "read_lines", "run_batch", "run_batch_chunks", "summarize",
+    "write_results",
 ]
