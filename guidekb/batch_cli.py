@@ -134,11 +134,10 @@ def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
                 out = sys.stdout.buffer
             bar = stack.enter_context(_Bar(size))
             try:
-                for chunk in run_batch_chunks(bar.reading(stream), kb, jobs=jobs):
+                for chunk in run_batch_chunks(bar.reading(stream), kb, jobs=jobs, spool=True):
                     totals.merge(chunk.summary)
                     bar.done(chunk.lines)
-                    if out is not None:
-                        out.write(chunk.output)
+                    chunk.write_to(out)
                 if out is not None:
                     out.flush()
             except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` does

@@ -3,6 +3,7 @@ two processes, streaming; compared case by case with Engine.evaluate and `guidek
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -23,6 +24,7 @@ from guidekb.engine.runtime.batch import (
     INVALID_ID,
     INVALID_JSON,
     NOT_AN_OBJECT,
+    SPOOL_ENV,
     LineResult,
     PopulationSummary,
     answer_json,
@@ -158,6 +160,27 @@ def test_chunks_give_the_bytes_and_the_summary_of_the_lines(
     assert sum(c.lines for c in chunks) == len(mixed[0])
     assert merged.to_json() == expected.to_json() and merged.first_failures == expected.first_failures
     assert expected.failed and expected.blank  # the input has failures and blank lines to count
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_spooled_chunks_write_the_same_bytes_and_leave_nothing(
+        hsv_kb: KnowledgeBase, single: list[LineResult], mixed: tuple[list[bytes], list[dict[str, Any]]],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, to_file: bool) -> None:
+    """Workers spool each chunk's output to a file (sendfile(2) to a real file, read and
+    written to anything else); every spool file and the folder are gone afterwards, also when
+    the consumer stops early."""
+    monkeypatch.setenv(SPOOL_ENV, str(tmp_path))
+    expected = b"".join(r.output + b"\n" for r in single if not r.blank)
+    out: Any = (tmp_path / "out.ndjson").open("wb") if to_file else io.BytesIO()
+    for chunk in run_batch_chunks(mixed[0], hsv_kb, jobs=2, chunk_lines=3, spool=True):
+        assert chunk.spool and not chunk.output
+        chunk.write_to(out)
+    written = (out.close(), (tmp_path / "out.ndjson").read_bytes())[1] if to_file else out.getvalue()
+    assert written == expected
+    early = run_batch_chunks(mixed[0], hsv_kb, jobs=2, chunk_lines=3, spool=True)
+    next(early).write_to(None)
+    early.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out.ndjson"] if to_file else [])
 
 
 def test_the_answer_is_the_one_guidekb_run_json_prints(hsv_kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from guidekb.engine.runtime.batch import SPOOL_ENV
 from guidekb.engine.runtime.parent_watch import POLL_SECONDS
 from tests.conftest import HSV_KB
 
@@ -46,17 +47,22 @@ def _assert_gone(workers: list[psutil.Process]) -> None:
 
 
 def test_batch_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
+    """... and remove the folder the killed run spooled its chunks' output to."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
     run = subprocess.Popen([*GUIDEKB, "run", "--batch", "-", "--jobs", "2", "--kb", str(HSV_KB)],
                            cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                           stderr=subprocess.DEVNULL, env={**os.environ, SPOOL_ENV: str(spool)})
     try:
         assert run.stdin is not None
         run.stdin.write(b'{"adherent": true}\n' * 300)  # work for both workers; stdin stays open
         run.stdin.flush()
         workers = _workers(run.pid, 2)
+        assert [p.name[:14] for p in spool.iterdir()] == ["guidekb-batch-"]
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
         _assert_gone(workers)
+        assert list(spool.iterdir()) == [], "the spool folder outlived the run"
     finally:
         if run.poll() is None:
             run.kill()

@@ -17,6 +17,7 @@ uses, which matters because durable_rules is not thread-safe.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 
@@ -24,15 +25,20 @@ POLL_SECONDS = 1.0
 ORPHANED_EXIT = 0  # nothing failed that anyone could be told about: the parent is gone
 
 
-def exit_with_parent(parent: int, poll_seconds: float = POLL_SECONDS) -> None:
+def exit_with_parent(parent: int, poll_seconds: float = POLL_SECONDS,
+                     left_behind: str = "") -> None:
     """Exit this process soon after process `parent` (the one that started it) has ended.
 
     `parent` is passed by the starting process (its `os.getpid()`), not read here, so a parent
-    that died before this worker even started is noticed too."""
+    that died before this worker even started is noticed too. `left_behind` names a folder the
+    parent would have removed at its end (a batch run's spool folder): the worker removes it
+    before exiting, since nobody else will."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(poll_seconds)
+        if left_behind:
+            shutil.rmtree(left_behind, ignore_errors=True)
         os._exit(ORPHANED_EXIT)
 
     threading.Thread(target=watch, name="guidekb-parent-watch", daemon=True).start()
