@@ -32,7 +32,7 @@ Scalar = StrictBool | StrictInt | StrictStr
 class Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must never be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 # --- sources and manifest -------------------------------------------------------------------
