@@ -4,7 +4,9 @@ process against `--jobs 2`, with the CPU time and the peak memory of the whole p
 Cases come from the sampler `guidekb check` uses (engine.qa.casespace): 5,000 distinct cases
 repeated with distinct ids up to the size wanted, written as NDJSON. Three runs:
 
-* 100,000 cases in 1 process and with `--jobs 2` (cases/s, target >= 1.8x);
+* 100,000 cases in 1 process and with `--jobs 2` (cases/s, target >= 1.8x), three times each,
+  interleaved, the median of each (BENCH_BATCH_REPEATS sets how many): the machine's speed
+  drifts by 10-15% over minutes, which made single runs flip the row;
 * 1,000,000 cases with `--jobs 2`, whose peak memory is compared with the 100,000-case run's
   (target: within 10%, memory independent of input size). `--jobs 2` to save time; the
   peak is of the parent and both workers together.
@@ -99,6 +101,18 @@ def batch(path: Path, cases: int, jobs: int) -> TreeRun:
                      "--kb", str(KB), "-o", os.devnull], cases)
 
 
+REPEATS = int(os.environ.get("BENCH_BATCH_REPEATS", "3"))
+
+
+def _rates(runs: list[TreeRun]) -> str:
+    return ", ".join(f"{r.rate:,.0f}" for r in runs)
+
+
+def _median_run(runs: list[TreeRun]) -> TreeRun:
+    """The run of median wall time (its CPU and memory with it)."""
+    return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+
+
 def _autogroups() -> str:
     try:
         return "on" if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1" else "off"
@@ -112,8 +126,12 @@ def batch_rows(count: int = CASES) -> list[Row]:
         small_file, large_file = Path(folder) / "small.ndjson", Path(folder) / "large.ndjson"
         write_cases(small_file, count)
         load_before = os.getloadavg()[0]
-        one = batch(small_file, count, 1)
-        two = batch(small_file, count, 2)
+        ones: list[TreeRun] = []
+        twos: list[TreeRun] = []
+        for _ in range(REPEATS):  # interleaved: the machine's speed drifts by 10-15% over minutes
+            ones.append(batch(small_file, count, 1))
+            twos.append(batch(small_file, count, 2))
+        one, two = _median_run(ones), _median_run(twos)
         load_after = os.getloadavg()[0]
         write_cases(large_file, large)
         small_file.unlink()
@@ -123,7 +141,8 @@ def batch_rows(count: int = CASES) -> list[Row]:
     return [
         Row(f"batch cases/s, {count:,} cases, --jobs 2 vs 1 process", "cases/s", two.rate, one.rate,
             "the same batch in 1 process", ">= 1.8x",
-            note=(f"whole command wall time, start-up included: {one.wall:.1f} s vs {two.wall:.1f} s; "
+            note=(f"median of {REPEATS} interleaved runs each (rates {_rates(ones)} vs {_rates(twos)}); "
+                  f"whole command wall time, start-up included: {one.wall:.1f} s vs {two.wall:.1f} s; "
                   f"cores obtained {one.cores:.2f} vs {two.cores:.2f} (CPU s of the process tree / wall s; "
                   f"load average {load_before:.1f} before, {load_after:.1f} after, autogroup scheduling "
                   f"{_autogroups()})")).judge(1.8, higher_is_better=True),

@@ -103,7 +103,7 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
         totals = _run_on_dask(source, kb, scheduler, jobs, output, blocksize)
     else:
         totals = _run_here(source, kb, jobs, output, write_answers=output is not None or not summary,
-                           force=force)
+                           force=force, use_cache=use_cache)
     if isinstance(totals, int):
         return totals
     if summary:
@@ -119,7 +119,7 @@ def run_batch_command(source: str | None, kb_path: Path, *, cases: list[Path] | 
 
 
 def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
-              write_answers: bool, force: bool = False) -> PopulationSummary | int:
+              write_answers: bool, force: bool = False, use_cache: bool = True) -> PopulationSummary | int:
     from guidekb.engine.runtime.batch import BatchAborted, PopulationSummary, run_batch_chunks
 
     totals = PopulationSummary.for_kb(kb)
@@ -134,7 +134,8 @@ def _run_here(source: str, kb: KnowledgeBase, jobs: int, output: str | None,
                 out = sys.stdout.buffer
             bar = stack.enter_context(_Bar(size))
             try:
-                for chunk in run_batch_chunks(bar.reading(stream), kb, jobs=jobs, spool=True):
+                chunks = run_batch_chunks(bar.reading(stream), kb, jobs=jobs, spool=True, use_cache=use_cache)
+                for chunk in chunks:
                     totals.merge(chunk.summary)
                     bar.done(chunk.lines)
                     chunk.write_to(out)

@@ -55,7 +55,7 @@ def test_batch_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
                            stderr=subprocess.DEVNULL, env={**os.environ, SPOOL_ENV: str(spool)})
     try:
         assert run.stdin is not None
-        run.stdin.write(b'{"adherent": true}\n' * 300)  # work for both workers; stdin stays open
+        run.stdin.write(b'{"adherent": true}\n' * 1200)  # chunks for both workers; stdin stays open
         run.stdin.flush()
         workers = _workers(run.pid, 2)
         assert [p.name[:14] for p in spool.iterdir()] == ["guidekb-batch-"]

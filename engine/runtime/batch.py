@@ -55,8 +55,8 @@ import orjson
 
 from guidekb.engine.errors import CaseError, EvaluationError, GuidekbError, ProblemsError
 from guidekb.engine.format.cases import validate_case
+from guidekb.engine.format.kbcache import load_cached
 from guidekb.engine.format.knowledge import KnowledgeBase
-from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.runtime.answer import Answer
 from guidekb.engine.runtime.answer_json import evaluate_json
 from guidekb.engine.runtime.evaluation import Engine
@@ -69,12 +69,14 @@ INVALID_ID = "invalid_id"
 INVALID_CASE = "invalid_case"
 EVALUATION_FAILED = "evaluation_failed"
 
-# Lines sent to a worker at once (about 50 ms of work: the pickling is amortised), and chunks in
-# flight per worker (one running, two queued, so a worker never waits for the parent). Their
-# results wait in this process until written: an answer line is about 11 KB on the HSV KB, so
-# 4 chunks of 128 lines per worker held up to 11 MB, which made the peak memory of --jobs 2
-# swing by 10% from run to run (153 MiB at 1e5 cases, 172 MiB at 1e6); 3 of 64 hold 4 MB.
-CHUNK_LINES = 64
+# Lines sent to a worker at once, and chunks in flight per worker (one running, two queued, so a
+# worker never waits for the parent). 256 lines are about 50 ms of work on the HSV KB: with 64,
+# the parent's per-chunk work (futures, pickling, the executor's threads) took 3.0 s of CPU over
+# 100,000 cases against 1.2 s, and the workers of --jobs 2 waited for it (20.5 vs 17.1-19.9 s).
+# Results wait in this process until written: the command line spools their output to files
+# (`run_batch_chunks`), so only their summaries are held here; the library's in-memory results
+# hold up to 3 x 256 answers of about 11 KB per worker.
+CHUNK_LINES = 256
 CHUNKS_PER_WORKER = 3
 MAX_FIRST_FAILURES = 10  # line numbers of the first failures kept in a summary
 
@@ -408,7 +410,7 @@ def _append_file(path: str, out: IO[bytes]) -> None:
 
 def run_batch_chunks(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1, first_line: int = 1,
                      chunk_lines: int = CHUNK_LINES, window: int | None = None,
-                     spool: bool = False) -> Iterator[ChunkResult]:
+                     spool: bool = False, use_cache: bool = True) -> Iterator[ChunkResult]:
     """`run_batch` by chunks, in input order: what the command line writes and counts.
 
     Why. With `jobs > 1`, a worker sends back one joined output and one summary per chunk,
@@ -423,6 +425,9 @@ def run_batch_chunks(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1
     knowledge base, so 100,000 cases sent 1.1 GB through pipes in 64 KB pieces: measured, it
     cost the workers a quarter of their time waiting on the parent (--jobs 2: 23 s against
     19 s with no output). The folder and anything left in it are removed when the run ends.
+
+    `use_cache=False`: workers load and verify the knowledge base themselves rather than take
+    it from the cache of verified knowledge bases (`guidekb run --no-cache`).
     """
     numbered = number_lines(lines, first_line)
     if jobs <= 1:
@@ -432,11 +437,12 @@ def run_batch_chunks(lines: Iterable[bytes], kb: KnowledgeBase, *, jobs: int = 1
         return
     ahead = window or CHUNKS_PER_WORKER * jobs
     if not spool:
-        yield from _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run_chunk)
+        yield from _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run_chunk, use_cache=use_cache)
         return
     folder = tempfile.mkdtemp(prefix="guidekb-batch-", dir=_spool_parent())
     try:
-        yield from _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run_spooled, spool=folder)
+        yield from _run_pool(numbered, kb, jobs, chunk_lines, ahead, _worker_run_spooled, spool=folder,
+                             use_cache=use_cache)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -475,12 +481,13 @@ _Task = TypeVar("_Task")
 
 def _run_pool(numbered: Iterator[tuple[int, bytes]], kb: KnowledgeBase, jobs: int, chunk_lines: int,
               window: int, task: Callable[[list[tuple[int, bytes]]], _Task],
-              spool: str = "") -> Iterator[_Task]:
+              spool: str = "", use_cache: bool = True) -> Iterator[_Task]:
     """`task(chunk)` for every chunk in `jobs` worker processes, results in input order;
     `spool` is the folder spooled outputs go to (`_worker_run_spooled`)."""
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
-                               initargs=(str(kb.root.resolve()), kb.fingerprint, os.getpid(), spool))
+                               initargs=(str(kb.root.resolve()), kb.fingerprint, os.getpid(), spool,
+                                         use_cache))
     pending: deque[Future[_Task]] = deque()
     finished = False
     try:
@@ -507,14 +514,15 @@ _worker_evaluator: LineEvaluator | None = None
 _worker_spool = ""  # the run's spool folder, if it has one
 
 
-def _worker_start(root: str, fingerprint: str, parent: int, spool: str = "") -> None:
+def _worker_start(root: str, fingerprint: str, parent: int, spool: str = "", use_cache: bool = True) -> None:
     """Worker initializer: end with the run's process (engine/runtime/parent_watch.py, which
-    also removes the spool folder a killed parent left), then load, verify and compile the
-    knowledge base once per process."""
+    also removes the spool folder a killed parent left), then load (from the cache of verified
+    knowledge bases, as the command line does), verify and compile the knowledge base once per
+    process; it must be the run's own (its fingerprint)."""
     global _worker_evaluator, _worker_spool
     _worker_spool = spool
     exit_with_parent(parent, left_behind=spool)
-    kb = load_knowledge_base(Path(root))
+    kb = load_cached(Path(root), use_cache=use_cache)
     if kb.fingerprint != fingerprint:
         raise BatchAborted(f"the knowledge base in {root} changed while the run started")
     _worker_evaluator = LineEvaluator(Engine.for_kb(kb))
