@@ -144,12 +144,15 @@ def test_an_earlier_unknown_allergy_asks_to_find_it_out(pneumonia_kb: KnowledgeB
     assert isinstance(known, Outcome) and known.recommended == ("oral_amoxicillin",)
 
 
-def test_several_unknowns_that_matter_are_all_named_in_asking_order(pneumonia_kb: KnowledgeBase) -> None:
+def test_of_several_unknowns_that_matter_the_first_asked_is_named(pneumonia_kb: KnowledgeBase) -> None:
+    """Find it out, then follow the chart again: the next one is named there."""
     diagram = build_diagram(pneumonia_kb, order=ORDER)
     leaf = _leaf_after(diagram, {"penicillin_allergy": "unknown", "new_confusion": "unknown",
                                  "respiratory_rate": "unknown"})
-    assert leaf_text(diagram, leaf, "chart 2") == \
-        "Find out: Known penicillin allergy, new mental confusion, respiratory rate"
+    assert leaf_text(diagram, leaf, "chart 2") == "Find out: Known penicillin allergy"
+    leaf = _leaf_after(diagram, {"penicillin_allergy": "no", "new_confusion": "unknown",
+                                 "respiratory_rate": "unknown"})
+    assert leaf_text(diagram, leaf, "chart 2") == "Find out: New mental confusion"
     # everything known and nothing indicated does not exist here; with only the rate unknown
     # and the rest known "no", only the rate is named
     leaf = _leaf_after(diagram, {"penicillin_allergy": "no", "new_confusion": "no", "respiratory_rate": "unknown"})
@@ -166,7 +169,7 @@ def test_every_output_of_the_text_version_reads_the_leaf_from_the_path(pneumonia
             flat(item.children)
 
     flat(chart_items(diagram, "chart 2"))
-    assert "< 30 → Find out: Known penicillin allergy" in lines
+    assert "< 30 / unknown → Find out: Known penicillin allergy" in lines
     assert not any(NOT_HERE in line for line in lines), "every open leaf here waits on an unknown answer"
 
 
@@ -291,8 +294,9 @@ def _engine_find_outs(diagram: Diagram, oracle: _Oracle, relevant: set[str], pat
 
 def assert_leaves_agree_with_the_engine(kb: KnowledgeBase, diagram: Diagram, elsewhere: str,
                                         cap: int = 64) -> int:
-    """Every open leaf names exactly the unknown answers the engine says would change the
-    advice, on every concrete path into it (at most `cap` answer combinations a path)."""
+    """Every open leaf names exactly the first (in asking order) of the unknown answers the
+    engine says would change the advice, on every concrete path into it (at most `cap` answer
+    combinations a path)."""
     oracle = _Oracle(kb, diagram)
     relevant = _relevant_facts(kb, diagram)
     checked = 0
@@ -308,9 +312,10 @@ def assert_leaves_agree_with_the_engine(kb: KnowledgeBase, diagram: Diagram, els
         assert "No action" not in text
         for combo in itertools.islice(itertools.product(*(answers for _, answers in steps)), cap):
             path = {q: a for (q, _), a in zip(steps, combo, strict=True)}
-            expected = _engine_find_outs(diagram, oracle, relevant, path, leaf)
+            changing = _engine_find_outs(diagram, oracle, relevant, path, leaf)
+            first = [questions[q].fact for q in sorted(path) if questions[q].fact in changing][:1]
             words = [f"{questions[q].key}={questions[q].answers[a].label}" for q, a in path.items()]
-            assert named == expected, f"path {words}: leaf says {text!r}, the engine: {sorted(expected)}"
+            assert named == set(first), f"path {words}: leaf says {text!r}, the engine: {sorted(changing)}"
             checked += 1
     return checked
 
@@ -420,9 +425,10 @@ def _random_completion(diagram: Diagram, kept: dict[int, int], question: int, fr
 
 def prove_open_leaf(diagram: Diagram, oracle: _Oracle, relevant: set[str], path: dict[int, int],
                     leaf_id: int, elsewhere: str, rng: random.Random) -> int:
-    """The leaf `leaf_id`, reached by the answers `path`, says "Find out" exactly for the
-    questions answered unknown whose known answer makes the engine advise differently.
-    Returns the number of questions decided."""
+    """The leaf `leaf_id`, reached by the answers `path`, says "Find out" for exactly the
+    first question (in asking order) answered unknown whose known answer makes the engine
+    advise differently, and nothing if there is none. Returns the number of questions
+    decided: those up to the first that changes the advice, all of them if none does."""
     questions = diagram.vocabulary.questions
     leaf = diagram.nodes[leaf_id]
     assert isinstance(leaf, Outcome) and diagram.is_open(leaf_id)
@@ -434,8 +440,9 @@ def prove_open_leaf(diagram: Diagram, oracle: _Oracle, relevant: set[str], path:
     if not named:
         assert text == f"{NOT_HERE} → see {elsewhere}"
     decided = 0
-    unknown = dict.fromkeys(questions[q].fact for q, a in path.items() if questions[q].answers[a].unknown)
+    unknown = dict.fromkeys(questions[q].fact for q, a in sorted(path.items()) if questions[q].answers[a].unknown)
     assert named <= set(unknown), f"path {words}: {text!r} names a question not answered unknown"
+    assert len(named) <= 1, f"path {words}: {text!r} names more than the first question to find out"
     for fact in unknown:
         kept = {q: a for q, a in path.items() if questions[q].fact != fact}
         found = _witness(diagram, kept, fact, target)
@@ -445,6 +452,7 @@ def prove_open_leaf(diagram: Diagram, oracle: _Oracle, relevant: set[str], path:
             assert advice != target and advice == (frozenset(other.recommended), frozenset(other.forbidden)), \
                 f"path {words}: the chart's case {answers} for {fact} is not the engine's {advice}"
             assert fact in named, f"path {words}: {fact} known changes the engine's advice, the leaf says {text!r}"
+            return decided + 1  # the first that changes the advice: the later ones are not named
         else:
             assert fact not in named, f"path {words}: no known {fact} changes the advice, the leaf says {text!r}"
             question = next(q for q in path if questions[q].fact == fact)
@@ -504,7 +512,7 @@ def test_every_hsv_chart_leaf_agrees_with_the_engine(hsv_kb: KnowledgeBase) -> N
     book = chart_book(hsv_kb)
     finds = sum(1 for k, c in enumerate(book.charts) for i in c.diagram.outcomes()
                 if c.diagram.is_open(i) and leaf_text(c.diagram, i, book.next_chart(k)).startswith(FIND_OUT))
-    assert leaves >= 100 and decided >= 1000 and finds >= 50
+    assert leaves >= 50 and decided >= 800 and finds >= 40
 
 
 def test_the_cheaper_proof_catches_a_wrong_leaf(pneumonia_kb: KnowledgeBase, hsv_kb: KnowledgeBase) -> None:
@@ -520,23 +528,33 @@ def test_the_cheaper_proof_catches_a_wrong_leaf(pneumonia_kb: KnowledgeBase, hsv
     leaf = diagram.nodes[leaf_id]
     assert isinstance(leaf, Outcome)
     prove_open_leaf(diagram, oracle, relevant, path, leaf_id, "chart 2", random.Random(1))
-    for wrong in ((), tuple(sorted({*leaf.find_out, *range(len(diagram.vocabulary.questions))}))):
+    for wrong in ((), tuple(sorted({*leaf.find_out, *range(len(diagram.vocabulary.questions))})),
+                  tuple(q for q, _ in steps if q != allergy)[:1]):
         diagram.nodes[leaf_id] = Outcome(leaf.recommended, leaf.forbidden, wrong)
         with pytest.raises(AssertionError):
             prove_open_leaf(diagram, oracle, relevant, path, leaf_id, "chart 2", random.Random(1))
     diagram.nodes[leaf_id] = leaf
-    # on an HSV chart (a copy: the book is shared), a find-out leaf that forgets one question
+    # on an HSV chart (a copy: the book is shared), a find-out leaf that names a later
+    # question answered unknown instead of the first that changes the advice
     book = chart_book(hsv_kb)
-    chart = next(c.diagram for c in book.charts if any(len(o.find_out) > 1 for o in c.diagram.outcomes().values()))
-    copy = Diagram(chart.kb, chart.vocabulary, dict(chart.nodes), chart.root, chart.focus, chart.because)
-    steps, leaf_id = next((steps, i) for steps, i in _walk(copy) if len(getattr(copy.nodes[i], "find_out", ())) > 1)
+    for chart in (c.diagram for c in book.charts):
+        copy = Diagram(chart.kb, chart.vocabulary, dict(chart.nodes), chart.root, chart.focus, chart.because)
+        found = next(((steps, i) for steps, i in _walk(copy) if getattr(copy.nodes[i], "find_out", ())
+                      and sum(1 for q, answers in steps if q > copy.nodes[i].find_out[0]
+                              and copy.vocabulary.questions[q].answers[answers[-1]].unknown) > 0), None)
+        if found is not None:
+            break
+    assert found is not None, "some HSV leaf has an unknown answer after the one it names"
+    steps, leaf_id = found
     path = {q: answers[-1] for q, answers in steps}
     oracle, relevant = _Oracle(hsv_kb, copy), _relevant_facts(hsv_kb, copy)
     prove_open_leaf(copy, oracle, relevant, path, leaf_id, "chart 2", random.Random(1))
     leaf = copy.nodes[leaf_id]
     assert isinstance(leaf, Outcome)
-    copy.nodes[leaf_id] = Outcome(leaf.recommended, leaf.forbidden, leaf.find_out[1:])
-    with pytest.raises(AssertionError, match="changes the engine's advice"):
+    later = next(q for q, answers in steps if q > leaf.find_out[0]
+                 and copy.vocabulary.questions[q].answers[answers[-1]].unknown)
+    copy.nodes[leaf_id] = Outcome(leaf.recommended, leaf.forbidden, (later,))
+    with pytest.raises(AssertionError):
         prove_open_leaf(copy, oracle, relevant, path, leaf_id, "chart 2", random.Random(1))
 
 

@@ -36,11 +36,11 @@ class Outcome:
     """A leaf: codes recommended (after prohibitions are applied) and codes forbidden.
 
     `find_out`, for an open leaf (one advising nothing beyond what every case gets): the
-    questions answered "unknown" on the way here whose answer would change the advice
-    (guidekb.visualize.counterfactual), by the index of their fact's first question, in
-    asking order. It is part of the leaf, so
-    that leaves saying different things are different nodes and every path into one leaf
-    finds the same words there."""
+    first question answered "unknown" on the way here (in asking order) whose answer would
+    change the advice (guidekb.visualize.counterfactual), by the index of its fact's first
+    question; empty when there is none. It is part of the leaf, so that leaves saying
+    different things are different nodes and every path into one leaf finds the same words
+    there."""
 
     recommended: tuple[str, ...]
     forbidden: tuple[str, ...]
@@ -299,10 +299,16 @@ class _Builder:
         always = self.always
         if always is not None and set(recommended) <= set(always.recommended) \
                 and set(forbidden) <= set(always.forbidden):
-            # by fact (its first question): the items of one list are found out together, and
-            # leaves that say the same words must be one node
-            find_out = tuple(dict.fromkeys(min(self.vocabulary.siblings[u.question]) for u in unknowns
-                                           if self.counterfactual.would_change(u, (recommended, forbidden))))
+            # The first question answered unknown (in asking order) whose known answer would
+            # change the advice: what to find out next, after which the reader follows the
+            # chart again. Naming every such question made leaves that differ only in the
+            # later names, which cannot share a node: the unknown arrows then grew whole
+            # sub-charts (HSV chart 5 asked 31 questions). By fact (its first question): the
+            # items of one list are found out together.
+            first = next((u for u in unknowns
+                          if self.counterfactual.would_change(u, (recommended, forbidden))), None)
+            if first is not None:
+                find_out = (min(self.vocabulary.siblings[first.question]),)
         leaf = self.intern(Outcome(recommended, forbidden, find_out))
         because = self.because.setdefault(leaf, {})
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]

@@ -6,9 +6,12 @@ things, decided from the whole path into it, not from the last arrow:
 
 * some question was answered "unknown" on the way, and a known answer to it would change
   the advice (guidekb.visualize.counterfactual, built into the leaf by
-  guidekb.visualize.decisions): "Find out: <that question>", or every such question in
-  asking order ("Find out: Known penicillin allergy, new mental confusion"). A penicillin
-  allergy nobody has asked about blocks amoxicillin: the patient needs an answer, not nothing;
+  guidekb.visualize.decisions): "Find out: <that question>" -- the first such question in
+  asking order, after which the reader follows the chart again with its answer, as a
+  clinician would teach it. A penicillin allergy nobody has asked about blocks amoxicillin:
+  the patient needs an answer, not nothing. Only the first is named: naming every such
+  question made leaves that differ only in their later names, which cannot share a node, so
+  charts grew whole sub-charts under their "unknown" arrows;
 * otherwise this chart has nothing for the patient: "Not indicated here → see <where>", the
   next chart of the pathway (or the overview).
 
@@ -42,7 +45,7 @@ def leaf_text(diagram: Diagram, leaf: int, elsewhere: str) -> str:
 
 
 def find_out_topics(diagram: Diagram, leaf: int) -> list[str]:
-    """The questions the leaf asks to find out, in words, in asking order, each fact once."""
+    """The question the leaf asks to find out, in words (a list of one, or empty)."""
     node = diagram.nodes[leaf]
     if not isinstance(node, Outcome):
         return []
