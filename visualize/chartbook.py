@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize.bookcache import read_grouping, write_grouping
 from guidekb.visualize.decisions import (
     Decision,
     Diagram,
@@ -160,6 +161,24 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
             always_forb.append(code)
         else:
             never.append(code)
+    grouping = read_grouping(kb, limit, charted)  # visualize/bookcache.py: the trials cost seconds
+    if grouping is not None:
+        grouped = [Chart(g, per_code[g[0]] if len(g) == 1 else build_diagram(kb, list(g), order=order))
+                   for g in grouping]
+    else:
+        grouped = _merge_similar(kb, _first_groups(kb, charted, per_code, limit, order), limit, order)
+        write_grouping(kb, limit, [c.codes for c in grouped])
+    codes = list(kb.outcomes)
+    names = [stage.name for stage in stages(kb)]
+    charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes)) for c in grouped]
+    charts.sort(key=lambda chart: (names.index(chart.stage), min(codes.index(c) for c in chart.codes)))
+    return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
+                     tuple(c for c in codes if c in never))
+
+
+def _first_groups(kb: KnowledgeBase, charted: list[str], per_code: dict[str, Diagram], limit: int,
+                  order: list[str]) -> list[Chart]:
+    """Codes that one rule acts on, or that every case treats alike, on one chart if it fits."""
     sigs = {c: signature(per_code[c]) for c in charted}
     charts: list[Chart] = []
     for group in _groups(kb, charted, sigs):
@@ -168,13 +187,7 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
             charts += [Chart((c,), per_code[c]) for c in group]
         else:
             charts.append(Chart(tuple(group), joint))
-    codes = list(kb.outcomes)
-    names = [stage.name for stage in stages(kb)]
-    charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes))
-              for c in _merge_similar(kb, charts, limit, order)]
-    charts.sort(key=lambda chart: (names.index(chart.stage), min(codes.index(c) for c in chart.codes)))
-    return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
-                     tuple(c for c in codes if c in never))
+    return charts
 
 
 def _within(kb: KnowledgeBase, codes: list[str], limit: int, order: list[str]) -> Diagram | None:
