@@ -122,21 +122,23 @@ def test_a_conclusion_durable_rules_refuses_gives_an_error(mini: KnowledgeBase,
     _assert_released(engine)
 
 
+def _in_bookkeeping(monkeypatch: pytest.MonkeyPatch, interrupt: BaseException) -> None:
+    monkeypatch.setattr(evaluation._Ruleset, "record", _fails_in("failing-after-ten-days", interrupt))
+
+
+def _in_durable_rules(monkeypatch: pytest.MonkeyPatch, interrupt: BaseException) -> None:
+    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=_on_conclusions(_raise(interrupt))))
+
+
+@pytest.mark.parametrize("inject", [_in_bookkeeping, _in_durable_rules])
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
 def test_an_interrupt_inside_an_action_propagates(mini: KnowledgeBase, monkeypatch: pytest.MonkeyPatch,
-                                                  interrupt: type[BaseException]) -> None:
+                                                  interrupt: type[BaseException], inject: Any) -> None:
+    """Ctrl-C (or an exit) in guidekb's bookkeeping or in durable_rules' assertion of a
+    conclusion is the user's: it propagates as itself, and the session is released."""
     engine = Engine.for_kb(mini)
-    monkeypatch.setattr(evaluation._Ruleset, "record", _fails_in("failing-after-ten-days", interrupt()))
+    inject(monkeypatch, interrupt())
     with pytest.raises(interrupt):
-        engine.evaluate(SUSPECTED)
-    _assert_released(engine)
-
-
-def test_an_interrupt_in_durable_rules_code_propagates(mini: KnowledgeBase,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = Engine.for_kb(mini)
-    monkeypatch.setattr(evaluation, "_C", _FaultyEngine(assert_fact=_on_conclusions(_raise(KeyboardInterrupt()))))
-    with pytest.raises(KeyboardInterrupt):
         engine.evaluate(SUSPECTED)
     _assert_released(engine)
 
