@@ -598,3 +598,23 @@ def test_hsv_leaves_agree_with_the_engine_on_any_patient_path(hsv_kb: KnowledgeB
             prove_open_leaf(diagram, oracles[k], relevant[k], path, leaf_id, book.next_chart(k), rng)
 
     check()
+
+
+def test_every_format_of_a_one_chart_book_says_the_same(tmp_path: Path) -> None:
+    """The whole knowledge base in one chart: every format sends an open leaf to the source
+    guideline (there is no other chart), and draws the codes decided alike for every case once,
+    under the title, not in the leaves. (The Mermaid chart drew "DO NOT: Drug Z" as a leaf where
+    the DOT chart said "Not indicated here", and the PNG and the Markdown named different places.)"""
+    from guidekb.visualize.dot import book_graph
+    from guidekb.visualize.mermaid import book_mermaid
+    from guidekb.visualize.text_version import markdown_book
+
+    kb = load_knowledge_base(write_kb(tmp_path / "kb"))
+    book = chart_book(kb)
+    assert len(book.charts) == 1 and not book.charts[0].codes and book.in_every_case.forbidden
+    texts = {"dot": book_graph(book).source.replace("\\n", " "),
+             "mermaid": book_mermaid(book).replace("<br/>", " "), "markdown": markdown_book(book)}
+    for name, text in texts.items():
+        assert f"{NOT_HERE} → see the source guideline" in text.replace("#8594;", "→"), name
+        assert "overview chart" not in text, name
+    assert texts["mermaid"].count("DO NOT: Drug Z") == 1

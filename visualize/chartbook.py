@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.visualize import style
 from guidekb.visualize.bookcache import read_grouping, write_grouping
 from guidekb.visualize.decisions import (
     Decision,
@@ -63,10 +64,14 @@ class ChartBook:
 
     def next_chart(self, k: int) -> str:
         """Where a reader of chart `k` (from 0) goes when it has nothing for the patient: the
-        next chart of the pathway, or back to the overview after the last one."""
+        next chart of the pathway, or back to the overview after the last one; the source
+        guideline when the book is the whole knowledge base in one chart (there is no other
+        chart to see). Every format asks here, so they all say the same."""
         if k + 1 < len(self.charts):
             return f"chart {k + 2}"
-        return "the overview chart"
+        if len(self.charts) == 1 and not self.charts[0].codes:
+            return style.NOWHERE
+        return style.ELSEWHERE
 
 
 def signature(diagram: Diagram) -> str:

@@ -47,6 +47,20 @@ class Outcome:
     find_out: tuple[int, ...] = ()
 
 
+NOTHING = Outcome((), ())  # no code: what "in every case" is for a chart that draws none apart
+
+
+def without(outcome: Outcome, always: Outcome) -> Outcome:
+    """What a leaf shows when the codes of `always` ("in every case") are drawn once,
+    elsewhere: the same leaf in every format (guidekb.visualize.dot, guidekb.visualize.mermaid)."""
+    return Outcome(tuple(c for c in outcome.recommended if c not in always.recommended),
+                   tuple(c for c in outcome.forbidden if c not in always.forbidden))
+
+
+def advises_nothing(outcome: Outcome) -> bool:
+    return not outcome.recommended and not outcome.forbidden
+
+
 @dataclass(frozen=True)
 class Branch:
     answers: tuple[int, ...]  # indexes into the question's answers

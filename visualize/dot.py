@@ -18,7 +18,7 @@ import networkx as nx
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import Chart, ChartBook
-from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome
+from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome, advises_nothing, without
 from guidekb.visualize.errors import GraphvizMissing
 from guidekb.visualize.escaping import dot_html, dot_html_attr, dot_text, dot_tooltip
 from guidekb.visualize.graph import (
@@ -112,11 +112,6 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="0">{inner}</TABLE>>'
 
 
-def _minus(outcome: Outcome, always: Outcome) -> Outcome:
-    return Outcome(tuple(c for c in outcome.recommended if c not in always.recommended),
-                   tuple(c for c in outcome.forbidden if c not in always.forbidden))
-
-
 def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always: Outcome,
                   elsewhere: str, path: PatientPath | None = None,
                   notes: Mapping[str, int] | None = None, only: frozenset[int] | None = None,
@@ -176,7 +171,7 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                                fontsize="10", color="#000000" if taken else style.MUTED_LINE,
                                fontcolor="#000000" if taken else style.MUTED_TEXT,
                                penwidth="3" if number is not None else "1")
-                elif isinstance(child, Outcome) and _empty(_minus(child, always)):
+                elif isinstance(child, Outcome) and advises_nothing(without(child, always)):
                     target = f"{name}_open{k}"  # one per arrow: what it says depends on the arrow
                     text = open_leaf_text(diagram, node, branch, elsewhere)
                     if terse and find_out_topics(diagram, branch.child) == [question.topic]:
@@ -201,9 +196,9 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
             continue  # an outcome reached from no question of this part
         elif node_id in (continued or {}):
             continue  # an advice box drawn on a part of its own
-        elif not _empty(_minus(node, always)) or node_id == diagram.root:
+        elif not advises_nothing(without(node, always)) or node_id == diagram.root:
             chosen = path is not None and node_id == path.leaf
-            label = outcome_label(kb, _minus(node, always), diagram.because.get(node_id, {}),
+            label = outcome_label(kb, without(node, always), diagram.because.get(node_id, {}),
                                   muted=node_id not in on_path, chosen=chosen, notes=notes)
             graph.node(name, label=label, shape="plain")
 
@@ -211,10 +206,6 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
 def _branches(diagram: Diagram, node_id: int) -> tuple[Branch, ...]:
     node = diagram.nodes[node_id]
     return node.branches if isinstance(node, Decision) else ()
-
-
-def _empty(outcome: Outcome) -> bool:
-    return not outcome.recommended and not outcome.forbidden
 
 
 DECISION_LEGEND = [
@@ -309,8 +300,8 @@ def book_graph(book: ChartBook, case: Mapping[str, Any] | None = None) -> graphv
         whole = book.charts[0].diagram
         graph = _new_graph("decisions")
         graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
-        _draw_diagram(graph, whole, "n", book.in_every_case, style.NOWHERE, _path(whole, case))
-        setattr(graph, SPOKEN, spoken_names(whole, "n", style.NOWHERE, book.in_every_case))
+        _draw_diagram(graph, whole, "n", book.in_every_case, book.next_chart(0), _path(whole, case))
+        setattr(graph, SPOKEN, spoken_names(whole, "n", book.next_chart(0), book.in_every_case))
         return graph
     note = (f"The full decision diagram is too large for one page, so it is drawn as "
             f"{len(book.charts)} charts, one per group of related recommendations; each asks only "

@@ -17,7 +17,7 @@ import networkx as nx
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
 from guidekb.visualize.chartbook import ChartBook
-from guidekb.visualize.decisions import Decision, Diagram, Outcome
+from guidekb.visualize.decisions import NOTHING, Decision, Diagram, Outcome, advises_nothing, without
 from guidekb.visualize.escaping import mermaid_lines, mermaid_text
 from guidekb.visualize.graph import DERIVED, FACT, PROHIBITION, RECOMMENDATION, RULE
 from guidekb.visualize.labels import edge_label
@@ -79,11 +79,13 @@ class Links:
 
 
 def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = "    ",
-                   path: PatientPath | None = None, links: Links | None = None) -> list[str]:
+                   path: PatientPath | None = None, links: Links | None = None,
+                   always: Outcome = NOTHING) -> list[str]:
     """One chart's nodes and arrows; an arrow into a leaf with nothing in it gets its own
     leaf saying what to find out or where to look (guidekb.visualize.leaves). With a
     patient's `path`, its arrows are numbered "1.", "2.", ... and heavy (counted in `links`),
-    the box it ends in is marked `reached` and everything off the path is `muted`."""
+    the box it ends in is marked `reached` and everything off the path is `muted`. Codes of
+    `always` are drawn once, under the title, not in the leaves (as the DOT chart does)."""
     kb = diagram.kb
     links = links if links is not None else Links()
     lines: list[str] = []
@@ -103,7 +105,7 @@ def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = 
                     label = f"{number}. {label}"
                 child = diagram.nodes[branch.child]
                 target = f"{prefix}{branch.child}"
-                if isinstance(child, Outcome) and not child.recommended and not child.forbidden:
+                if isinstance(child, Outcome) and advises_nothing(without(child, always)):
                     target = f"{name}_open{k}"
                     text = mermaid_lines(open_leaf_text(diagram, node, branch, elsewhere), 30)
                     css = "nothing" if path is None or number is not None else "muted"
@@ -114,8 +116,8 @@ def _diagram_lines(diagram: Diagram, prefix: str, elsewhere: str, indent: str = 
                     marks.append(target)
                 lines.append(f'{indent}{name} -->|"{label}"| {target}')
                 links.add(number is not None)
-        elif node.recommended or node.forbidden or node_id == diagram.root:
-            text, css = _outcome_text(kb, node)
+        elif not advises_nothing(without(node, always)) or node_id == diagram.root:
+            text, css = _outcome_text(kb, without(node, always))
             if node_id not in on_path:
                 css = f"{css}_muted"
             square = css.startswith("donot")  # a prohibition is square
@@ -131,26 +133,34 @@ def _path(diagram: Diagram, case: Mapping[str, Any] | None) -> PatientPath | Non
     return None if case is None else follow(diagram, case)
 
 
-def diagram_mermaid(diagram: Diagram, case: Mapping[str, Any] | None = None) -> str:
-    """One decision chart; with a `case`, its path numbered and heavy, the rest grey."""
+def diagram_mermaid(diagram: Diagram, case: Mapping[str, Any] | None = None,
+                    elsewhere: str = style.ELSEWHERE, always: Outcome = NOTHING) -> str:
+    """One decision chart; with a `case`, its path numbered and heavy, the rest grey.
+    `elsewhere` is where its open leaves send the reader; the codes of `always` are drawn once,
+    in a box of their own, instead of in every leaf."""
     focus = diagram.focus
     view = "decision chart" if focus is None else "decision chart: " + style.codes_in_words(diagram.kb, focus)
     links = Links()
-    body = _diagram_lines(diagram, "n", style.ELSEWHERE, path=_path(diagram, case), links=links)
+    body = [*_always_box(diagram.kb, always),
+            *_diagram_lines(diagram, "n", elsewhere, path=_path(diagram, case), links=links, always=always)]
     return "\n".join([*_header(diagram.kb, view, "TD"), *body, *(f"    {c}" for c in _CLASSES),
                       *links.styles()]) + "\n"
+
+
+def _always_box(kb: KnowledgeBase, always: Outcome) -> list[str]:
+    """The box "In every case: ..." (nothing when no code is decided alike for every case)."""
+    if advises_nothing(always):
+        return []
+    text, css = _outcome_text(kb, always)
+    return [f'    always("{mermaid_text("In every case:")}<br/>{text}"):::{css}']
 
 
 def book_mermaid(book: ChartBook, case: Mapping[str, Any] | None = None) -> str:
     """Every chart of a book, stacked; with a `case`, its path through each chart."""
     if len(book.charts) == 1 and not book.charts[0].codes:
-        return diagram_mermaid(book.charts[0].diagram, case)
+        return diagram_mermaid(book.charts[0].diagram, case, book.next_chart(0), book.in_every_case)
     links = Links()
-    lines = _header(book.kb, "decision charts", "TD")
-    always = book.in_every_case
-    if always.recommended or always.forbidden:
-        text, css = _outcome_text(book.kb, always)
-        lines.append(f'    always("{mermaid_text("In every case:")}<br/>{text}"):::{css}')
+    lines = [*_header(book.kb, "decision charts", "TD"), *_always_box(book.kb, book.in_every_case)]
     for k, chart in enumerate(book.charts):
         title = mermaid_text(f"{k + 1}. {chart.title}")
         lines.append(f'    subgraph chart{k}["{title}"]')

@@ -23,8 +23,8 @@ from typing import Any
 import graphviz
 
 from guidekb.visualize import style
-from guidekb.visualize.decisions import Decision, Diagram, Outcome
-from guidekb.visualize.dot import SPOKEN, _draw_diagram, _minus, _new_graph, _path, outcome_label
+from guidekb.visualize.decisions import Decision, Diagram, Outcome, without
+from guidekb.visualize.dot import SPOKEN, _draw_diagram, _new_graph, _path, outcome_label
 from guidekb.visualize.escaping import dot_html, dot_text
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.measure import measure, measure_all
@@ -216,7 +216,7 @@ def _advice(diagram: Diagram, leaf: int) -> list[tuple[str, bool]]:
     """The rows of an advice box as drawn: (code, forbidden), recommendations first."""
     node = diagram.nodes[leaf]
     assert isinstance(node, Outcome)
-    shown = _minus(node, _always(diagram))
+    shown = without(node, _always(diagram))
     return [(c, False) for c in shown.recommended] + [(c, True) for c in shown.forbidden]
 
 
@@ -370,7 +370,7 @@ class _Chart:
             graph = _new_graph("box")
             graph.attr("graph", pad=str(_PAD))
             graph.node("advice", shape="plain", label=outcome_label(
-                self.diagram.kb, _minus(_node(self.diagram, leaf), _always(self.diagram)),
+                self.diagram.kb, without(_node(self.diagram, leaf), _always(self.diagram)),
                 self.diagram.because.get(leaf, {}), notes=self.notes))
             graphs.append(scale_fonts(graph, self.sheet.font_scale))
         room_w, room_h = self.sheet.room
