@@ -76,3 +76,18 @@ def test_the_case_is_the_answers_own_copy(hsv_kb: KnowledgeBase) -> None:
     assert answer.case == case and answer.case is not case
     with pytest.raises(ValidationError):  # frozen
         answer.fired = ()  # type: ignore[misc]
+
+
+def test_a_chain_thousands_of_rules_deep_explains_without_recursion() -> None:
+    """Each rule reads the conclusion of the one before: 5,000 deep (Python's recursion limit
+    is 1,000). The chain is every rule, deepest first, and `because` each fact once."""
+    from types import SimpleNamespace
+
+    from guidekb.engine.runtime.assembly import Chains
+
+    depth = 5000
+    reads_derived = {f"r{i}": ((f"d{i - 1}",) if i else ()) for i in range(depth)}
+    index = SimpleNamespace(reads_derived=reads_derived, reads={f"r{i}": ("x",) for i in range(depth)})
+    chains = Chains(index, {"x": 1}, {f"d{i}": f"r{i}" for i in range(depth)})  # type: ignore[arg-type]
+    assert chains.rules_behind(f"r{depth - 1}") == [f"r{i}" for i in range(depth)]
+    assert chains.because(f"r{depth - 1}") == ("x=1", *(f"r{i}" for i in range(depth)))

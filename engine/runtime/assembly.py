@@ -5,6 +5,7 @@ source passages of every rule on the way. Deterministic whatever order rules fir
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -168,17 +169,24 @@ class Chains:
         if not self.uses(rule_id):  # most rules read only case facts
             behind = self._behind[rule_id] = [rule_id]
             return behind
+        # Depth-first, each rule after the rules it uses: an explicit stack rather than
+        # recursion, so a chain of conclusions thousands of rules deep explains as a short one
+        # does (derivation cycles are refused at load, so no rule is ever its own ancestor).
         seen: list[str] = []
-
-        def visit(current: str) -> None:
-            for name in self.uses(current):
+        done: set[str] = set()
+        stack: list[tuple[str, Iterator[str]]] = [(rule_id, iter(self.uses(rule_id)))]
+        while stack:
+            current, names = stack[-1]
+            for name in names:
                 producer = self.derived_by[name]
-                if producer not in seen:
-                    visit(producer)
-            if current not in seen:
-                seen.append(current)
-
-        visit(rule_id)
+                if producer not in done:
+                    stack.append((producer, iter(self.uses(producer))))
+                    break
+            else:
+                stack.pop()
+                if current not in done:
+                    done.add(current)
+                    seen.append(current)
         self._behind[rule_id] = seen
         return seen
 
@@ -208,12 +216,10 @@ class Chains:
         if len(behind) == 1:  # one rule's facts are distinct names: nothing to drop
             found = (*self._facts_shown(rule_id), rule_id)
         else:
-            items: list[str] = []
+            items: dict[str, None] = {}  # ordered, each once
             for current in behind:
-                for text in self._facts_shown(current):
-                    if text not in items:
-                        items.append(text)
-                items.append(current)
+                items.update(dict.fromkeys(self._facts_shown(current)))
+                items[current] = None
             found = tuple(items)
         self._because[rule_id] = found
         return found
