@@ -33,7 +33,7 @@ from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.export import chart
 from guidekb.visualize.handout import Page, handout_pages
 from guidekb.visualize.measure import measure_all
-from guidekb.visualize.paging import A4, LETTER, SLIDE, Sheet, on_sheet
+from guidekb.visualize.paging import A4, LETTER, SLIDE, Part, Sheet, on_sheet
 from guidekb.visualize.slides import all_slides, chart_parts, slide_names
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
@@ -140,6 +140,17 @@ def test_every_chart_makes_16_9_slides_at_18_pt(hsv_kb: KnowledgeBase) -> None:
         shown = [w for w, part in parts if w.startswith(f"chart {k + 1} part") and part.piece.leaf is None]
         asked = len(book.charts[k].diagram.decisions())
         assert len(shown) <= max(1, -(-asked * 4 // 5)), (k + 1, len(shown), asked)
+    # a question a part is entered by, from another part, says from which: one per such part
+    entered = [(what, part) for what, part in drawn_with_names(parts)
+               if "continued from part" in " ".join(re.sub(r"<[^>]*>", " ", part.graph.source).split())]
+    assert entered, "the default knowledge base has charts split over slides"
+    for what, part in entered:
+        assert "◂ from part " in part.graph.source, what
+
+
+def drawn_with_names(parts: list[tuple[str, Part]]) -> list[tuple[str, Part]]:
+    """The parts that draw questions (not a box of advice on a part of its own)."""
+    return [(what, part) for what, part in parts if part.piece.leaf is None]
 
 
 @needs_dot

@@ -269,6 +269,7 @@ class _Chart:
             graph.attr("graph", rankdir=piece.direction or direction, pad=str(_PAD),
                        nodesep=self.sheet.spacing[0], ranksep=self.sheet.spacing[1])
             graph.attr("node", fontsize=self.sheet.question_size)
+            entered: dict[str, tuple[str, str]] = {}
             if len(pieces) == 1:
                 sources: list[int] = []
                 _draw_diagram(graph, diagram, "n", _always(diagram), self.elsewhere, self.path, self.notes,
@@ -281,13 +282,42 @@ class _Chart:
                               only=frozenset(piece.questions), continued=continued, current=current,
                               wrap=self.sheet.wrap, shape=self.sheet.shape, box_wrap=self.sheet.box_wrap,
                               terse=self.sheet.terse)
+                entered = self._draw_entries(graph, piece, where, k)
             else:
                 sources = self._draw_advice(graph, piece, pieces, where, k, current)
             label = _heading(diagram, self.heading, self.sheet, k + 1, len(pieces), sources)
             graph.attr("graph", label=label)
-            setattr(graph, SPOKEN, spoken_names(diagram, "n", self.elsewhere, _always(diagram)))
+            spoken = spoken_names(diagram, "n", self.elsewhere, _always(diagram))
+            setattr(graph, SPOKEN, {**spoken, **entered})
             graphs.append(scale_fonts(graph, self.sheet.font_scale))
         return graphs
+
+    def _draw_entries(self, graph: graphviz.Digraph, piece: Piece, where: Mapping[int, int],
+                      k: int) -> dict[str, tuple[str, str]]:
+        """Each question of piece `k` that an arrow of another part leads to says so on its
+        first line ("◂ from part 2"): without it, a question starting a sub-tree of its own on
+        a slide or a page has no way in, and a reader cannot tell how it is reached (the
+        heading only lists the parts). A line in the question's own box, not a box of its own
+        with an arrow: that made the A4 handout 40 pages instead of 29. Returns the spoken
+        names (SVG titles) of those questions."""
+        diagram = self.diagram
+        questions = diagram.decisions()
+        mine = set(piece.questions)
+        entered: dict[int, set[int]] = {}
+        for question, part in where.items():
+            if part != k:
+                for child in _children(diagram, question) & mine:
+                    entered.setdefault(child, set()).add(part + 1)
+        spoken: dict[str, tuple[str, str]] = {}
+        known = spoken_names(diagram, "n", self.elsewhere, _always(diagram))
+        for question in sorted(entered):
+            came = f"◂ from part {_ranges(sorted(entered[question]))}"
+            text = diagram.question(questions[question]).text
+            graph.node(f"n{question}", label=graphviz.nohtml(
+                f"{dot_text(came)}\\n{dot_text(text, self.sheet.wrap)}"))
+            title, about = known.get(f"n{question}", (text, "Question."))
+            spoken[f"n{question}"] = (f"{title} ({came[2:]})", about)
+        return spoken
 
     def _draw_advice(self, graph: graphviz.Digraph, piece: Piece, pieces: Sequence[Piece],
                      where: Mapping[int, int], k: int, current: tuple[int, int] | None) -> list[int]:
