@@ -274,3 +274,22 @@ def test_the_html_page_prints_one_chart_per_page(hsv_kb: KnowledgeBase, tmp_path
             where.setdefault(k, []).append(number)
     assert sorted(where) == list(range(len(book.charts))), where
     assert all(len(pages) == 1 for pages in where.values()), f"a chart split over pages: {where}"
+
+
+@needs_dot
+def test_list_with_a_case_names_the_slides_a_case_export_writes(hsv_kb: KnowledgeBase) -> None:
+    """A patient's path draws numbered, wider arrows, so a chart can split into more slides:
+    `--list --case` names those (it named the slides of an export without a case: 56 for 58)."""
+    from guidekb.engine.format.cases import load_case
+    from tests.conftest import HSV_KB
+
+    case_file = HSV_KB / "cases" / "confirmed-resistance.yaml"
+    book = chart_book(hsv_kb)
+    written = sorted(name for name, _ in all_slides(book, load_case(case_file, hsv_kb)))
+    result = CliRunner().invoke(app, ["flowchart", "--list", "--format", "json", "--kb", str(HSV_KB),
+                                      "--case", str(case_file)])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    named = sorted([listed["overview"]["files"]["slide"], *(f for c in listed["charts"] for f in c["files"]["slides"])])
+    assert named == written
+    assert written != sorted(name for name, _ in all_slides(book)), "this case's path splits a chart differently"

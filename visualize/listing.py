@@ -12,6 +12,7 @@ docs/schema/output/flowchart-list.json (tests validate real output against it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from guidekb.visualize.chartbook import ChartBook
@@ -21,12 +22,13 @@ from guidekb.visualize.pathway import stages
 from guidekb.visualize.slides import OVERVIEW_SLIDE, slide_names
 
 
-def listing(book: ChartBook) -> dict[str, Any]:
-    """The charts as plain data (the JSON of `--list --format json`)."""
+def listing(book: ChartBook, case: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The charts as plain data (the JSON of `--list --format json`); the slide files are
+    those of an export with `case` (a patient's path), if given."""
     kb = book.kb
     titles = {stage.name: stage.title for stage in stages(kb)}
     charts = []
-    slides = slide_names(book) if dot_available() else [[] for _ in book.charts]
+    slides = slide_names(book, case) if dot_available() else [[] for _ in book.charts]
     for k, chart in enumerate(book.charts):
         codes = list(chart.codes) or [c for o in chart.diagram.outcomes().values()
                                       for c in (*o.recommended, *o.forbidden)]
@@ -56,9 +58,9 @@ def listing(book: ChartBook) -> dict[str, Any]:
     }
 
 
-def listing_text(book: ChartBook) -> str:
+def listing_text(book: ChartBook, case: Mapping[str, Any] | None = None) -> str:
     """The charts as lines a person reads: number, stage and title, and what draws it."""
-    data = listing(book)
+    data = listing(book, case)
     lines = [f"{data['kb']['title']} ({data['kb']['id']} {data['kb']['version']}): "
              f"{len(data['charts'])} decision charts", "",
              "overview  Clinical pathway: overview  (--view overview)"]

@@ -73,6 +73,6 @@ def all_slides(book: ChartBook, case: Mapping[str, Any] | None = None) -> list[t
     return slides
 
 
-def slide_names(book: ChartBook) -> list[list[str]]:
-    """The slide files of each chart, as `all_slides` names them (without a case)."""
-    return [slide_files(k, len(chart_parts(book, k))) for k in range(len(book.charts))]
+def slide_names(book: ChartBook, case: Mapping[str, Any] | None = None) -> list[list[str]]:
+    """The slide files of each chart, as `all_slides` names them for the same `case`."""
+    return [slide_files(k, len(chart_parts(book, k, case))) for k in range(len(book.charts))]

@@ -71,7 +71,8 @@ def flowchart(
 ) -> None:
     """Draw the knowledge base: the clinical decision chart or the rule graph."""
     if list_charts:
-        _list(load(kb), fmt or "text")
+        knowledge = load(kb)
+        _list(knowledge, fmt or "text", facts_of(case, knowledge))
         return
     if fmt is None:
         fmt = _format_of(None if write_everything else output)
@@ -130,15 +131,17 @@ def facts_of(case: Path | None, knowledge: KnowledgeBase) -> dict[str, Any] | No
     return None if case is None else load_case(case, knowledge)
 
 
-def _list(knowledge: KnowledgeBase, fmt: str) -> None:
-    """`--list`: the charts as lines, or as JSON (docs/schema/output/flowchart-list.json)."""
+def _list(knowledge: KnowledgeBase, fmt: str, facts: dict[str, Any] | None = None) -> None:
+    """`--list`: the charts as lines, or as JSON (docs/schema/output/flowchart-list.json);
+    with --case, the slide files a --case export writes (its numbered arrows are wider, so a
+    chart can split differently)."""
     if fmt not in ("text", "json"):
         raise VisualizeError(f"--list writes text or json, not '{inert(fmt)}'")
     book = chart_book(knowledge)
     if fmt == "json":
-        print_json(listing(book))
+        print_json(listing(book, facts))
     else:
-        for line in listing_text(book).splitlines():
+        for line in listing_text(book, facts).splitlines():
             typer.echo(inert(line))
 
 
