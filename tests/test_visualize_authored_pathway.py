@@ -14,7 +14,7 @@ from guidekb.engine.errors import KnowledgeBaseError
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.visualize.chartbook import chart_book
-from guidekb.visualize.pathway import FIRST_STAGE, question_order, stages
+from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_order, stages
 from tests.test_visualize_decisions import assert_agrees
 from tests.visualize_kb import write_kb
 
@@ -81,9 +81,10 @@ def test_the_charts_follow_another_authored_order(other_kb: KnowledgeBase) -> No
     positions = [names.index(c.stage) for c in book.charts]
     assert positions == sorted(positions)
     assert all(c.title.split(": ")[0] in {s.title for s in stages(other_kb)} for c in book.charts)
+    every = [*stage_order(other_kb), *order]  # milestones (earlier stages' conclusions) first
     for k, one in enumerate(book.charts):
         for steps, _ in one.diagram.paths():
-            asked = [order.index(s.question.fact) for s in steps]
+            asked = [every.index(s.question.fact) for s in steps]
             keys = [s.question.key for s in steps]
             assert asked == sorted(asked), f"chart {k + 1} leaves the authored order: {keys}"
             assert len(keys) == len(set(keys)), f"chart {k + 1} asks twice: {keys}"

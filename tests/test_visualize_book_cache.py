@@ -72,7 +72,8 @@ def test_a_regrouped_entry_still_gives_exact_charts(hsv_kb: KnowledgeBase, tmp_p
     from guidekb.visualize.decisions import build_diagram
     from guidekb.visualize.pathway import question_order
     for chart in regrouped.charts:
-        again = build_diagram(hsv_kb, chart.codes[0], order=question_order(hsv_kb))
+        again = build_diagram(hsv_kb, chart.codes[0], order=question_order(hsv_kb),
+                              milestones=chartbook.milestones_of(hsv_kb, chart.codes))
         assert sorted(chart.diagram.nodes.items()) == sorted(again.nodes.items())
 
 

@@ -9,6 +9,7 @@ both absent and present, since skipping a question claims it does not matter the
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from guidekb.engine.qa.reference import reference_evaluate
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.visualize.chartbook import PAGE_LIMIT, chart_book
 from guidekb.visualize.decisions import (
+    Branch,
     Decision,
     Diagram,
     Outcome,
@@ -32,7 +34,9 @@ from guidekb.visualize.formulas import Assignment, FiringFormulas, restrict
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.leaves import leaf_text
 from guidekb.visualize.ordering import compact_diagram
+from guidekb.visualize.pathway import stages
 from guidekb.visualize.questions import vocabulary
+from tests.chart_cases import case_of, engine_milestones
 from tests.negationkb import grid, write_negation_kb
 from tests.visualize_kb import write_kb
 
@@ -43,8 +47,11 @@ def toy_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 
 
 def _choices(step: Step) -> list[list[tuple[str, str | None, Any]]]:
-    """Per answer of an edge, the (fact, item, value) settings it stands for."""
+    """Per answer of an edge, the (fact, item, value) settings it stands for (none for a
+    milestone: the rules answer it, tests/chart_cases.py)."""
     q = step.question
+    if q.milestone:
+        return [[]]
     out = []
     for i in step.answers:
         answer = q.answers[i]
@@ -66,7 +73,7 @@ def _cases(kb: KnowledgeBase, steps: list[Step], cap: int = 48) -> list[dict[str
         for fill in (False, True):
             case: dict[str, Any] = {}
             absent: set[str] = set()
-            for (fact, item, value), in combo:
+            for (fact, item, value) in (setting for settings in combo for setting in settings):
                 if value is None:
                     absent.add(fact)
                 elif item is None:
@@ -86,20 +93,45 @@ def _cases(kb: KnowledgeBase, steps: list[Step], cap: int = 48) -> list[dict[str
     return cases
 
 
+def _milestone_cases(diagram: Diagram, steps: list[Step]) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """A path's milestone answers, and cases that give the path's answers with them (the first
+    and the last answer of each arrow, completed by a search: tests/chart_cases.py)."""
+    index = {q: i for i, q in enumerate(diagram.vocabulary.questions)}
+    milestones = {index[s.question]: s.answers[0] for s in steps if s.question.milestone}
+    if not milestones:
+        return milestones, []
+    cases = []
+    for pick in (min, max):
+        answers = {index[s.question]: pick(s.answers) for s in steps}
+        for rng in (None, random.Random(len(cases))):
+            case = case_of(diagram, answers, rng)
+            assert case is not None, f"no case takes the path {answers}: the chart drew an impossible path"
+            cases.append(case)
+    return milestones, cases
+
+
 def assert_agrees(diagram: Diagram, cap: int = 48) -> int:
     """Check every path against the engine (at most `cap` answer combinations per path);
-    returns the number of cases run."""
+    returns the number of cases run. On a chart with milestones, a case counts for a path
+    only when the engine draws exactly the milestones the path answers "yes" (cases that
+    do not are another path's); every path must get some case."""
     kb = diagram.kb
     engine = Engine.for_kb(kb)
     runs = 0
     seen: set[tuple[str, str]] = set()
     for steps, leaf in diagram.paths():
-        for case in _cases(kb, steps, cap):
+        milestones, witnesses = _milestone_cases(diagram, steps)
+        matched = 0
+        for case in [*witnesses, *_cases(kb, steps, cap)]:
             key = (repr(sorted(case.items())), repr(leaf))
             if key in seen:
+                matched += 1
                 continue
             seen.add(key)
             answer = engine.evaluate(case)
+            if not engine_milestones(diagram, milestones, answer):
+                continue
+            matched += 1
             recommended, forbidden = set(answer.recommended_codes()), set(answer.forbidden_codes())
             if diagram.focus is not None:
                 recommended &= diagram.focus
@@ -109,6 +141,7 @@ def assert_agrees(diagram: Diagram, cap: int = 48) -> int:
             assert (set(leaf.recommended), set(leaf.forbidden)) == (recommended, forbidden), \
                 f"path {path} with case {case}"
             runs += 1
+        assert matched, f"no case reached the end of a path: {[s.question.key for s in steps]}"
     return runs
 
 
@@ -297,3 +330,44 @@ def test_firing_formulas_agree_with_the_interpreter_on_every_negation(tmp_path: 
 def test_whole_negation_diagram_agrees_with_the_engine(tmp_path: Path) -> None:
     kb = load_knowledge_base(write_negation_kb(tmp_path))
     assert assert_agrees(build_diagram(kb), cap=12) > 50
+
+
+def test_charts_of_later_stages_start_from_milestones(hsv_kb: KnowledgeBase) -> None:
+    """Issue 11: the chart of a later stage asks the earlier stages' conclusions ("Resistance
+    confirmed? (see chart 9)") instead of the case facts behind them, so the treatment chart
+    asks a handful of questions, not the whole pathway again; each milestone names the chart
+    that decides it."""
+    book = chart_book(hsv_kb)
+    last = book.charts[-2]  # treating resistant HSV
+    asked = [last.diagram.question(n) for n in last.diagram.decisions().values()]
+    assert any(q.milestone for q in asked) and len(asked) <= 8
+    assert not {"current_antiviral", "days_on_therapy", "adherent"} & {q.fact for q in asked}
+    stage_of = {c: s.name for s in stages(hsv_kb) for c in s.conclusions}
+    for k, chart in enumerate(book.charts):
+        for q in chart.diagram.vocabulary.questions:
+            if q.milestone and q.place.startswith("chart "):
+                shown = book.charts[int(q.place.split()[1]) - 1]
+                assert shown.stage == stage_of[q.fact] and f"(see {q.place})" in q.text
+                assert int(q.place.split()[1]) - 1 < k, "a milestone is decided in an earlier chart"
+
+
+def test_a_milestone_arrow_swapped_is_caught(hsv_kb: KnowledgeBase) -> None:
+    """Mutants: each milestone question of the book with its two arrows swapped; the proof
+    against the engine must fail on every one."""
+    book = chart_book(hsv_kb)
+    tried = caught = 0
+    for chart in book.charts:
+        diagram = chart.diagram
+        for node_id, node in diagram.decisions().items():
+            if not diagram.question(node).milestone or len(node.branches) != 2:
+                continue
+            first, second = node.branches
+            nodes = dict(diagram.nodes)
+            nodes[node_id] = Decision(node.question, (Branch(first.answers, second.child),
+                                                      Branch(second.answers, first.child)))
+            tried += 1
+            with pytest.raises(AssertionError):
+                assert_agrees(Diagram(diagram.kb, diagram.vocabulary, nodes, diagram.root, diagram.focus,
+                                      diagram.because), cap=2)
+            caught += 1
+    assert tried == caught >= 5

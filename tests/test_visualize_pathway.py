@@ -48,7 +48,7 @@ def test_the_lab_result_is_not_the_first_question(hsv_kb: KnowledgeBase) -> None
 
 
 def test_every_chart_asks_in_one_order_and_never_twice_on_a_path(hsv_kb: KnowledgeBase) -> None:
-    order = question_order(hsv_kb)
+    order = [*stage_order(hsv_kb), *question_order(hsv_kb)]  # milestones first, then case facts
     for k, one in enumerate(chart_book(hsv_kb).charts):
         for steps, _ in one.diagram.paths():
             keys = [s.question.key for s in steps]
@@ -87,7 +87,8 @@ def test_no_leaf_says_no_action_and_open_leaves_say_what_to_do(hsv_kb: Knowledge
                 continue
             text = leaf_text(diagram, leaf, book.next_chart(k))
             find_outs += text.startswith(FIND_OUT)
-            assert text.startswith((f"{FIND_OUT}: ", f"{NOT_HERE} → see {book.next_chart(k)}")), text
+            assert text.startswith((f"{FIND_OUT}: ", f"{NOT_HERE} → see {book.next_chart(k)}")) \
+                or re.fullmatch(r"[A-Z][a-z ]+: not established → see chart \d+", text), text
     assert find_outs >= 1, "the default knowledge base has answers worth finding out"
 
 
@@ -99,7 +100,7 @@ def test_a_find_out_leaf_names_questions_answered_unknown_on_its_path(hsv_kb: Kn
     for one in book.charts:
         diagram = one.diagram
         for steps, leaf in diagram.paths():
-            unknown = {s.question.fact for s in steps if s.answers == (s.question.unknown_index,)}
+            unknown = {s.question.fact for s in steps if set(s.answers) <= s.question.answered_unknown}
             named = {diagram.vocabulary.questions[i].fact for i in leaf.find_out}
             assert named <= unknown, (named, unknown)
             seen += bool(named)

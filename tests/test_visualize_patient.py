@@ -18,6 +18,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.qa.scenarios import load_scenarios
 from guidekb.engine.runtime.evaluation import Engine
 from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.decisions import Decision
 from guidekb.visualize.dot import book_graph
 from guidekb.visualize.export import chart
 from guidekb.visualize.patient import follow, outcome_for
@@ -55,6 +56,29 @@ def test_every_case_ends_where_the_engine_says_in_every_chart(hsv_kb: KnowledgeB
             reached_f |= set(leaf.forbidden)
         assert reached_r | set(book.in_every_case.recommended) == recommended, name
         assert reached_f | set(book.in_every_case.forbidden) == forbidden, name
+
+
+def test_a_patients_milestones_are_the_conclusions_the_engine_draws(hsv_kb: KnowledgeBase) -> None:
+    """A chart of a later stage answers its milestones ("Resistance suspected?") from the case
+    by the chart's own formulas: for every bundled case and scenario, exactly the conclusions
+    `guidekb run` draws, on every milestone step of every chart."""
+    engine = Engine.for_kb(hsv_kb)
+    book = chart_book(hsv_kb)
+    milestone_steps = 0
+    for name, case in _every_case(hsv_kb):
+        drawn = set(engine.evaluate(case).derived_facts())
+        for k, one in enumerate(book.charts):
+            diagram = one.diagram
+            for node_id, taken in follow(diagram, case).steps:
+                node = diagram.nodes[node_id]
+                assert isinstance(node, Decision)
+                question = diagram.question(node)
+                if question.milestone:
+                    said = {question.answers[a].label for a in node.branches[taken].answers}
+                    assert said == ({"yes"} if question.fact in drawn else {"not established"}), \
+                        f"{name}, chart {k + 1}: {question.fact}"
+                    milestone_steps += 1
+    assert milestone_steps >= 50
 
 
 @needs_dot

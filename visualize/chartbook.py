@@ -27,6 +27,7 @@ from guidekb.visualize.decisions import (
     codes_of,
 )
 from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_heading, stage_of_codes, stages
+from guidekb.visualize.questions import Question, Vocabulary
 
 PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
 MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions
@@ -151,7 +152,8 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
         return ChartBook(kb, (Chart((), whole),), whole.in_every_case(), _never(kb, whole))
 
     acted = {c for rule in kb.rules for c in codes_of(rule)}
-    per_code = {c: build_diagram(kb, c, order=order) for c in kb.outcomes if c in acted}
+    per_code = {c: build_diagram(kb, c, order=order, milestones=milestones_of(kb, (c,)))
+                for c in kb.outcomes if c in acted}
     always_rec: list[str] = []
     always_forb: list[str] = []
     never = [c for c in kb.outcomes if c not in acted]
@@ -168,7 +170,8 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
             never.append(code)
     grouping = read_grouping(kb, limit, charted)  # visualize/bookcache.py: the trials cost seconds
     if grouping is not None:
-        grouped = [Chart(g, per_code[g[0]] if len(g) == 1 else build_diagram(kb, list(g), order=order))
+        grouped = [Chart(g, per_code[g[0]] if len(g) == 1
+                         else build_diagram(kb, list(g), order=order, milestones=milestones_of(kb, g)))
                    for g in grouping]
     else:
         grouped = _merge_similar(kb, _first_groups(kb, charted, per_code, limit, order), limit, order)
@@ -177,8 +180,43 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
     names = [stage.name for stage in stages(kb)]
     charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes)) for c in grouped]
     charts.sort(key=lambda chart: (names.index(chart.stage), min(codes.index(c) for c in chart.codes)))
-    return ChartBook(kb, tuple(charts), Outcome(tuple(always_rec), tuple(always_forb)),
+    return ChartBook(kb, _with_places(kb, charts), Outcome(tuple(always_rec), tuple(always_forb)),
                      tuple(c for c in codes if c in never))
+
+
+def milestones_of(kb: KnowledgeBase, codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The conclusions a chart of `codes` asks as questions, in pathway order: those of every
+    stage before the chart's own. A chart of the treatment stage then starts from "Resistance
+    confirmed?" instead of asking again the dozen case facts that chart 8 asks to decide it,
+    as a clinician's pathway does; the chart of that earlier stage shows how it is decided."""
+    own = stage_of_codes(kb, tuple(codes))
+    earlier = [stage for stage in stages(kb)]
+    names = [stage.name for stage in earlier]
+    return tuple(c for stage in earlier[:names.index(own)] for c in stage.conclusions)
+
+
+def _placed(question: Question, place: str) -> Question:
+    return replace(question, place=place, text=f"{question.text} (see {place})")
+
+
+def _with_places(kb: KnowledgeBase, charts: list[Chart]) -> tuple[Chart, ...]:
+    """The charts, each milestone question naming the first chart of its stage ("chart 6"),
+    where the reader finds how that conclusion is drawn (the overview when no chart is of it)."""
+    first: dict[str, int] = {}
+    for k, chart in enumerate(charts):
+        first.setdefault(chart.stage, k)
+    stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
+    placed: list[Chart] = []
+    for chart in charts:
+        vocab = chart.diagram.vocabulary
+        if not any(q.milestone for q in vocab.questions):
+            placed.append(chart)
+            continue
+        questions = tuple(q if not q.milestone else _placed(q, f"chart {first[stage_of[q.fact]] + 1}"
+                                                            if stage_of[q.fact] in first else style.ELSEWHERE)
+                          for q in vocab.questions)
+        placed.append(replace(chart, diagram=replace(chart.diagram, vocabulary=Vocabulary(questions))))
+    return tuple(placed)
 
 
 def _first_groups(kb: KnowledgeBase, charted: list[str], per_code: dict[str, Diagram], limit: int,
@@ -198,7 +236,7 @@ def _first_groups(kb: KnowledgeBase, charted: list[str], per_code: dict[str, Dia
 def _within(kb: KnowledgeBase, codes: list[str], limit: int, order: list[str]) -> Diagram | None:
     """The diagram of `codes` if it has at most `limit` decisions, else None."""
     try:
-        diagram = build_diagram(kb, codes, budget=2 * limit, order=order)
+        diagram = build_diagram(kb, codes, budget=2 * limit, order=order, milestones=milestones_of(kb, codes))
     except TooLarge:
         return None
     return diagram if len(diagram.decisions()) <= limit else None

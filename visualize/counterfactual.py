@@ -47,9 +47,14 @@ class Counterfactual:
     forbidden codes) they give. Searches are remembered across leaves: the same sub-problem
     recurs on many paths."""
 
-    def __init__(self, judge: Judge, restrict: Restrictor | None = None) -> None:
+    def __init__(self, judge: Judge, restrict: Restrictor | None = None, firing: int | None = None,
+                 possible: Callable[[Assignment, tuple[Formula, ...]], bool] | None = None) -> None:
         self.judge = judge
         self.restrict = Restrictor() if restrict is None else restrict
+        # the formulas after the first `firing` only say which answers a case can give together
+        # (guidekb.visualize.decisions: milestones); `possible` checks them
+        self.firing = firing
+        self.possible = possible
         self._memo: dict[object, bool] = {}
 
     def advance(self, unknowns: tuple[Unknown, ...], question: int, answer: int,
@@ -83,10 +88,14 @@ class Counterfactual:
         return any(self._differs(answers, formulas, outcome) for answers, formulas in unknown.alternatives)
 
     def _differs(self, answers: Assignment, residual: tuple[Formula, ...], outcome: Hashable) -> bool:
-        """Whether some completion of `answers` reaches an outcome other than `outcome`."""
+        """Whether some completion of `answers` that some case can give reaches an outcome
+        other than `outcome`."""
         key = (residual, answers.presence_key(), outcome)
         if key not in self._memo:
-            open_questions = questions_in(residual)
+            if self.possible is not None and not self.possible(answers, residual):
+                self._memo[key] = False
+                return False
+            open_questions = questions_in(residual[:self.firing])
             if not open_questions:
                 found = self.judge(residual) != outcome
             else:

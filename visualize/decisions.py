@@ -18,16 +18,27 @@ by `guidekb.visualize.ordering` to keep the diagram small; edge labels are in `g
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
 from guidekb.engine.semantics.verdict import verdict
 from guidekb.visualize.counterfactual import Counterfactual, Unknown
 from guidekb.visualize.errors import VisualizeError
-from guidekb.visualize.formulas import Assignment, FiringFormulas, Formula, Restrictor, questions_in
+from guidekb.visualize.formulas import (
+    Assignment,
+    Atom,
+    FiringFormulas,
+    Formula,
+    Restrictor,
+    junction,
+    negation,
+    questions_in,
+    restrict,
+    satisfiable,
+)
 from guidekb.visualize.questions import Question, Vocabulary, vocabulary
 
 
@@ -201,19 +212,36 @@ class _Shared:
     vocabulary: Vocabulary
     formulas: FiringFormulas
     restrict: Restrictor
+    # for each milestone question: "answered yes exactly when the rules draw the conclusion",
+    # over the case-fact questions; a path breaking one can be taken by no case
+    consistency: tuple[Formula, ...] = ()
+    satisfiable_memo: dict[tuple[Formula, object], bool] = field(default_factory=dict)
 
 
-_SHARED: OrderedDict[tuple[str, tuple[str, ...] | None], _Shared] = OrderedDict()
-_SHARED_KEPT = 4  # a long-running process editing a knowledge base keeps only the latest
+def _consistency(kb: KnowledgeBase, words: Vocabulary) -> tuple[Formula, ...]:
+    expanded = FiringFormulas(kb, words, expand_milestones=True)
+    found: list[Formula] = []
+    for i, q in enumerate(words.questions):
+        if q.milestone:
+            drawn = expanded.derived(q.fact)
+            found.append(junction(False, (junction(True, (Atom(i, frozenset({0})), drawn)),
+                                          junction(True, (Atom(i, frozenset({1})), negation(drawn, words))))))
+    return tuple(found)
 
 
-def _shared(kb: KnowledgeBase, order: list[str] | None) -> _Shared:
-    """The shared part of an expansion, keyed by the knowledge base's content and the order."""
-    key = (kb.content_hash, None if order is None else tuple(order))
+_SHARED: OrderedDict[tuple[str, tuple[str, ...] | None, tuple[str, ...]], _Shared] = OrderedDict()
+_SHARED_KEPT = 8  # a long-running process editing a knowledge base keeps only the latest
+
+
+def _shared(kb: KnowledgeBase, order: list[str] | None, milestones: tuple[str, ...] = ()) -> _Shared:
+    """The shared part of an expansion, keyed by the knowledge base's content, the order and
+    the milestones."""
+    key = (kb.content_hash, None if order is None else tuple(order), milestones)
     found = _SHARED.get(key)
     if found is None:
-        words = vocabulary(kb, order)
-        found = _SHARED[key] = _Shared(words, FiringFormulas(kb, words), Restrictor())
+        words = vocabulary(kb, order, milestones)
+        found = _SHARED[key] = _Shared(words, FiringFormulas(kb, words), Restrictor(),
+                                       _consistency(kb, words))
         while len(_SHARED) > _SHARED_KEPT:
             _SHARED.popitem(last=False)
     else:
@@ -227,14 +255,19 @@ class _Builder:
     which of them to find out; without it, leaves are outcomes only."""
 
     def __init__(self, kb: KnowledgeBase, focus: frozenset[str] | None, budget: int | None,
-                 order: list[str] | None, always: Outcome | None = None) -> None:
+                 order: list[str] | None, always: Outcome | None = None,
+                 milestones: tuple[str, ...] = ()) -> None:
         self.kb = kb
         self.budget = budget
         self.focus = focus
-        shared = _shared(kb, order)
+        shared = _shared(kb, order, milestones)
         self.vocabulary = shared.vocabulary
         self.rules = [r for r in kb.rules if _acts_on(r, focus)]
-        self.start = tuple(shared.formulas.fires(r.id) for r in self.rules)
+        # the formulas followed down the diagram: each rule's firing formula, then the
+        # milestones' consistency formulas (they only prune paths no case can take)
+        self.start = (*(shared.formulas.fires(r.id) for r in self.rules), *shared.consistency)
+        self.firing = len(self.rules)
+        self.satisfiable_memo = shared.satisfiable_memo
         self.nodes: dict[int, Node] = {}
         self.ids: dict[Node, int] = {}
         self.memo: dict[object, int] = {}
@@ -242,7 +275,7 @@ class _Builder:
         self.restrict = shared.restrict
         self.judged: dict[tuple[Formula, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.always = always
-        self.counterfactual = Counterfactual(self._judge, shared.restrict)
+        self.counterfactual = Counterfactual(self._judge, shared.restrict, self.firing, self.possible)
 
     def intern(self, node: Node) -> int:
         if node not in self.ids:
@@ -261,25 +294,33 @@ class _Builder:
             self.memo[key] = self._expand(assignment, residual, unknowns)
         return self.memo[key]
 
+    def possible(self, assignment: Assignment, residual: tuple[Formula, ...]) -> bool:
+        """Whether some case gives these answers: every milestone consistency formula (after
+        the rules' formulas in `residual`) can still hold."""
+        return all(satisfiable(c, assignment, self.satisfiable_memo) for c in residual[self.firing:])
+
     def _expand(self, assignment: Assignment, residual: tuple[Formula, ...],
                 unknowns: tuple[Unknown, ...]) -> int:
-        open_questions = questions_in(residual)
+        open_questions = questions_in(residual[:self.firing])
         if not open_questions:
             return self._leaf(residual, unknowns)
         question = min(open_questions)
         touched = assignment.touched_by(question)
-        unknown = self.vocabulary.questions[question].unknown_index
+        open_answers = self.vocabulary.questions[question].answered_unknown
         states = {}
         for answer in sorted(assignment.allowed(question)):
             given = assignment.given(question, answer)
-            states[answer] = (given, self.restrict.all(residual, given, touched))
+            after = self.restrict.all(residual, given, touched)
+            if self.firing < len(after) and not self.possible(given, after):
+                continue  # a milestone answer that contradicts the case facts given so far
+            states[answer] = (given, after)
         groups: dict[int, list[int]] = {}
         for answer, (given, after) in states.items():
             carried = unknowns
             if self.always is not None:
                 carried = self.counterfactual.advance(unknowns, question, answer, residual, after)
-                alternatives = tuple(s for a, s in states.items() if a != unknown)
-                if answer == unknown and any(formulas != after for _, formulas in alternatives):
+                alternatives = tuple(s for a, s in states.items() if a not in open_answers)
+                if answer in open_answers and any(formulas != after for _, formulas in alternatives):
                     carried = (*carried, Unknown(question, alternatives))
             child = self.build(given, after, carried)
             groups.setdefault(child, []).append(answer)
@@ -291,6 +332,7 @@ class _Builder:
     def _judge(self, residual: tuple[Formula, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The codes recommended and forbidden once every firing formula is constant (the same
         constants recur on many paths and in many counterfactual searches: remembered)."""
+        residual = residual[:self.firing]
         said = self.judged.get(residual)
         if said is None:
             said = self.judged[residual] = self._verdict(residual)
@@ -309,6 +351,7 @@ class _Builder:
 
     def _leaf(self, residual: tuple[Formula, ...], unknowns: tuple[Unknown, ...]) -> int:
         recommended, forbidden = self._judge(residual)
+        residual = residual[:self.firing]
         find_out: tuple[int, ...] = ()
         always = self.always
         if always is not None and set(recommended) <= set(always.recommended) \
@@ -336,21 +379,23 @@ class _Builder:
 
 
 def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
-                  budget: int | None = None, order: list[str] | None = None) -> Diagram:
+                  budget: int | None = None, order: list[str] | None = None,
+                  milestones: tuple[str, ...] = ()) -> Diagram:
     """The reduced decision diagram of a knowledge base, or of some codes only (`focus`).
 
     With a `budget`, raises TooLarge as soon as more nodes than that would be needed: a
     diagram too big to read is not worth finishing. `order` overrides the asking order of
-    facts (see guidekb.visualize.questions.vocabulary).
+    facts (see guidekb.visualize.questions.vocabulary). `milestones`: conclusions asked as
+    questions first, instead of the case facts their rules read (a chart of a later stage).
     """
     codes = None if focus is None else frozenset([focus] if isinstance(focus, str) else focus)
-    plain = _expanded(_Builder(kb, codes, budget, order))
+    plain = _expanded(_Builder(kb, codes, budget, order, milestones=milestones))
     if not any(plain.is_open(i) for i in plain.outcomes()):
         return plain
     # Open leaves say what to find out, which depends on the whole path into them: expand
     # again, carrying the unknown answers (the first expansion gave the codes every case gets).
     always = plain.in_every_case() if plain.decisions() else Outcome((), ())
-    return _expanded(_Builder(kb, codes, budget, order, always))
+    return _expanded(_Builder(kb, codes, budget, order, always, milestones))
 
 
 def _expanded(builder: _Builder) -> Diagram:
@@ -370,3 +415,20 @@ def _expanded(builder: _Builder) -> Diagram:
     nodes = {i: n for i, n in builder.nodes.items() if i in reachable}
     because = {i: b for i, b in builder.because.items() if i in reachable}
     return Diagram(builder.kb, vocab, nodes, root, builder.focus, because)
+
+
+def answers_for(diagram: Diagram, case: Mapping[str, Any]) -> dict[int, int]:
+    """The answer a validated case gives to every question of the diagram: its facts, and for
+    a milestone whether the rules draw that conclusion from them ("yes", else "not
+    established"), by the same firing formulas the diagram is built from."""
+    vocab = diagram.vocabulary
+    answers = vocab.answers_for(case)
+    if any(q.milestone for q in vocab.questions):
+        expanded = FiringFormulas(diagram.kb, vocab, expand_milestones=True)
+        given = Assignment(vocab, answers)
+        for i, q in enumerate(vocab.questions):
+            if q.milestone:
+                drawn = restrict(expanded.derived(q.fact), given)
+                assert isinstance(drawn, bool), "every case fact is answered"
+                answers[i] = 0 if drawn else 1
+    return answers

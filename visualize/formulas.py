@@ -81,12 +81,19 @@ def junction(conjunctive: bool, parts: Iterable[Formula]) -> Formula:
 
 
 class FiringFormulas:
-    """The firing formula of every rule of a knowledge base, over a vocabulary's questions."""
+    """The firing formula of every rule of a knowledge base, over a vocabulary's questions.
 
-    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary) -> None:
+    A conclusion the vocabulary asks as a milestone question stays that question unless
+    `expand_milestones`: a chart of a later stage reads "resistance suspected: yes" where the
+    rules drawing it read a dozen case facts. Expanded, the same formulas say what the
+    milestone's answer is for a case."""
+
+    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary, expand_milestones: bool = False) -> None:
         self.kb = kb
         self.vocabulary = vocabulary
         self.index = {(q.fact, q.item): i for i, q in enumerate(vocabulary.questions)}
+        self.milestones = {} if expand_milestones else \
+            {q.fact: i for i, q in enumerate(vocabulary.questions) if q.milestone}
         self._fires: dict[str, Formula] = {}
         self._producers = producers(kb)
 
@@ -96,12 +103,15 @@ class FiringFormulas:
             self._fires[rule_id] = nf.fold(normal, self._atom, junction)
         return self._fires[rule_id]
 
-    def _derived(self, name: str) -> Formula:
+    def derived(self, name: str) -> Formula:
+        """When the conclusion `name` is drawn: one of the rules drawing it fires."""
         return junction(False, (self.fires(r) for r in self._producers.get(name, [])))
 
     def _atom(self, atom: nf.Atom) -> Formula:
         if isinstance(atom, nf.Concluded):
-            return self._derived(atom.name)
+            if atom.name in self.milestones:
+                return Atom(self.milestones[atom.name], frozenset({0}))  # answered "yes"
+            return self.derived(atom.name)
         if isinstance(atom, nf.NotConcluded):
             raise AssertionError("the loader admits conclusions only positively")
         if isinstance(atom, nf.FactKnown | nf.FactUnknown):
@@ -242,6 +252,17 @@ class Restrictor:
                 found = self._memo[key] = restrict(formula, assignment, touched)
             restricted.append(found)
         return tuple(restricted)
+
+
+def negation(formula: Formula, vocabulary: Vocabulary) -> Formula:
+    """The formula that holds exactly where `formula` does not: a question's answers partition
+    what a case can say, so "not one of these answers" is "one of the others"."""
+    if isinstance(formula, bool):
+        return not formula
+    if isinstance(formula, Atom):
+        rest = frozenset(range(len(vocabulary.questions[formula.question].answers))) - formula.accepted
+        return Atom(formula.question, rest) if rest else False
+    return junction(not formula.conjunctive, (negation(p, vocabulary) for p in formula.parts))
 
 
 def formula_questions(formula: Formula) -> frozenset[int]:

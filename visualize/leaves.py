@@ -12,6 +12,9 @@ things, decided from the whole path into it, not from the last arrow:
   the patient needs an answer, not nothing. Only the first is named: naming every such
   question made leaves that differ only in their later names, which cannot share a node, so
   charts grew whole sub-charts under their "unknown" arrows;
+* a milestone the chart starts from (a conclusion of an earlier stage, "Resistance
+  suspected?") is not established, and established it would change the advice: "Resistance
+  suspected: not established → see chart 8", the chart of that stage;
 * otherwise this chart has nothing for the patient: "Not indicated here → see <where>", the
   next chart of the pathway (or the overview).
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import itertools
 
 from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome
+from guidekb.visualize.questions import NOT_ESTABLISHED
 
 FIND_OUT = "Find out"
 NOT_HERE = "Not indicated here"
@@ -37,7 +41,14 @@ def open_leaf_text(diagram: Diagram, node: Decision, branch: Branch, elsewhere: 
 
 
 def leaf_text(diagram: Diagram, leaf: int, elsewhere: str) -> str:
-    """What the open leaf `leaf` says: the questions to find out, or where to look next."""
+    """What the open leaf `leaf` says: the questions to find out, or where to look next; when
+    what blocks the advice is a milestone the chart starts from ("Resistance suspected?"), the
+    chart that shows how it is established."""
+    node = diagram.nodes[leaf]
+    if isinstance(node, Outcome) and node.find_out:
+        first = diagram.vocabulary.questions[node.find_out[0]]
+        if first.milestone:
+            return f"{first.topic}: {NOT_ESTABLISHED} → see {first.place or elsewhere}"
     topics = find_out_topics(diagram, leaf)
     if topics:
         return f"{FIND_OUT}: {join_topics(topics)}"
@@ -52,7 +63,8 @@ def find_out_topics(diagram: Diagram, leaf: int) -> list[str]:
     named: dict[str, str] = {}
     for index in node.find_out:
         question = diagram.vocabulary.questions[index]
-        named.setdefault(question.fact, question.topic)
+        if not question.milestone:  # not a question to ask the patient: see leaf_text
+            named.setdefault(question.fact, question.topic)
     return list(named.values())
 
 

@@ -2,7 +2,7 @@
 root to the leaf, so a chart can show the way one patient takes (`guidekb flowchart --case`).
 
 The answers come from the same vocabulary the chart was built from
-(`Vocabulary.answers_for`: an absent fact is the "unknown" answer, never a default), so the
+(`decisions.answers_for`: an absent fact is the "unknown" answer, never a default), so the
 leaf reached is the chart's verdict for that case; tests check it against `guidekb run`.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from guidekb.visualize.decisions import Decision, Diagram, Outcome
+from guidekb.visualize.decisions import Decision, Diagram, Outcome, answers_for
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class PatientPath:
 
 def follow(diagram: Diagram, case: Mapping[str, Any]) -> PatientPath:
     """The path a validated case takes through `diagram`."""
-    answers = diagram.vocabulary.answers_for(case)
+    answers = answers_for(diagram, case)
     steps: list[tuple[int, int]] = []
     node_id = diagram.root
     node = diagram.nodes[node_id]

@@ -50,6 +50,12 @@ class Question:
     # what to find out when the answer is unknown: the question itself, or for an item of a
     # list fact the list's own question (the list is recorded or not as a whole)
     topic: str = ""
+    # a milestone: a conclusion of an earlier stage of the pathway asked as a question ("Resistance
+    # suspected?"), answered "yes" or "not established" from the case by the rules drawing it,
+    # never "unknown" (a conclusion is drawn or not); `place` names the chart that shows how
+    # it is drawn ("chart 6"), filled in by the chart book
+    milestone: bool = False
+    place: str = ""
 
     def __post_init__(self) -> None:
         if not self.topic:
@@ -61,10 +67,28 @@ class Question:
 
     @property
     def unknown_index(self) -> int:
-        return len(self.answers) - 1  # "unknown" is always the last answer
+        """The "unknown" answer: always the last, for every question but a milestone (which
+        has none: it is answered from the rules)."""
+        assert not self.milestone, "a milestone is never answered 'unknown'"
+        return len(self.answers) - 1
+
+    @property
+    def answered_unknown(self) -> frozenset[int]:
+        """The answers that leave something open to find out: "unknown"; for a milestone, "not
+        established" (what the chart of its stage finds out)."""
+        return frozenset({1 if self.milestone else len(self.answers) - 1})
 
 
 UNKNOWN = "unknown"
+NOT_ESTABLISHED = "not established"
+
+
+def milestone_question(kb: KnowledgeBase, name: str) -> Question:
+    """The conclusion `name` asked as a question: "Resistance suspected?"."""
+    words = humanize(name)
+    topic = f"{words[:1].upper()}{words[1:]}"
+    answers = (Answer("yes", True, True), Answer(NOT_ESTABLISHED, False, False))
+    return Question(name, None, f"{topic}?", answers, topic, milestone=True)
 
 
 def _integer_answers(spec: FactSpec, cuts: list[int]) -> tuple[Answer, ...]:
@@ -118,9 +142,12 @@ class Vocabulary:
         return self.for_fact(fact)[0]
 
     def answers_for(self, case: Mapping[str, Any]) -> dict[int, int]:
-        """The answer a concrete (validated) case gives to every question, by index."""
+        """The answer a concrete (validated) case gives to every case-fact question, by index
+        (a milestone's answer comes from the rules: guidekb.visualize.decisions.answers_for)."""
         chosen: dict[int, int] = {}
         for i, q in enumerate(self.questions):
+            if q.milestone:
+                continue
             if q.fact not in case:
                 chosen[i] = q.unknown_index
                 continue
@@ -140,8 +167,11 @@ def _matches(answer: Answer, value: Any) -> bool:
     return bool(answer.low == value and type(answer.low) is type(value))
 
 
-def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
-    """The questions of a knowledge base: only case facts some rule reads are asked.
+def vocabulary(kb: KnowledgeBase, order: list[str] | None = None,
+               milestones: tuple[str, ...] = ()) -> Vocabulary:
+    """The questions of a knowledge base: only case facts some rule reads are asked, after
+    the `milestones` (conclusions asked as questions, in the order given: a chart of a later
+    stage starts from the earlier stages' conclusions instead of asking their case facts again).
 
     Order: the manifest's `flowchart.question_order`, then the facts file's order, unless
     `order` is given (facts it leaves out follow it, in the default order). The items of a
@@ -158,7 +188,7 @@ def vocabulary(kb: KnowledgeBase, order: list[str] | None = None) -> Vocabulary:
     else:
         order = list(dict.fromkeys(f for f in order if f in read))
         order += [f for f in default if f not in order]
-    questions: list[Question] = []
+    questions: list[Question] = [milestone_question(kb, name) for name in milestones]
     for name in order:
         spec = kb.case_facts[name]
         text = _question_text(name, spec)
