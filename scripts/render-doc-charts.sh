@@ -13,8 +13,11 @@ $G flowchart --view decisions --format svg -o "$OUT/decisions.svg" --force
 $G flowchart --view decisions --format png --dpi 48 -o "$OUT/decisions.png" --force
 $G flowchart --view decisions --focus iv_foscarnet --format svg -o "$OUT/decisions-iv_foscarnet.svg" --force
 $G flowchart --view decisions --focus iv_foscarnet --format png -o "$OUT/decisions-iv_foscarnet.png" --force
-$G flowchart --focus iv_foscarnet --case "$CASE" --format svg -o "$OUT/patient-path-iv_foscarnet.svg" --force
-$G flowchart --focus iv_foscarnet --case "$CASE" --format png -o "$OUT/patient-path-iv_foscarnet.png" --force
+# the patient's path through the chart of the treatment stage (found by its stage, not its number)
+TREAT=$($G flowchart --list --format json | .venv/bin/python -c \
+  'import json, sys; print(next(c["number"] for c in json.load(sys.stdin)["charts"] if c["stage"]["name"] == "treat_resistant_hsv"))')
+$G flowchart --chart "$TREAT" --case "$CASE" --format svg -o "$OUT/patient-path-treatment.svg" --force
+$G flowchart --chart "$TREAT" --case "$CASE" --format png -o "$OUT/patient-path-treatment.png" --force
 $G flowchart --view rules --format svg -o "$OUT/rules.svg" --force
 $G flowchart --view rules --format png -o "$OUT/rules.png" --force
 $G flowchart --view rules --focus iv_foscarnet --format svg -o "$OUT/rules-iv_foscarnet.svg" --force

@@ -145,6 +145,13 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
             spec = kb.facts[question.fact]
             muted = node_id not in on_path
             next_up = current is not None and path is not None and node_id == path.leaf
+            tooltip, link = f"{question.fact}: {spec.description}", f"#{style.fact_anchor(question.fact)}"
+            extra = {}
+            if question.milestone:  # a conclusion of an earlier stage: a double outline, a link to its chart
+                extra["peripheries"] = "2"
+                tooltip += f" Drawn by the rules from the case facts: see {question.place or 'its stage'}."
+                if question.place.startswith("chart "):
+                    link = f"#chart-{question.place.split()[1]}"
             graph.node(name, label=dot_text(question.text, wrap), shape=shape,
                        style="rounded,filled" if shape == "box" else "filled",
                        fillcolor=style.MUTED_FILL if muted else style.DECISION_FILL,
@@ -152,8 +159,7 @@ def _draw_diagram(graph: graphviz.Digraph, diagram: Diagram, prefix: str, always
                        margin="0.02" if shape == "diamond" else "0.04,0.02",
                        fontcolor=style.MUTED_TEXT if muted else "#000000",
                        penwidth="5" if next_up else "3" if path is not None and not muted else "1",
-                       tooltip=dot_tooltip(f"{question.fact}: {spec.description}"),
-                       URL=f"#{style.fact_anchor(question.fact)}")
+                       tooltip=dot_tooltip(tooltip), URL=link, **extra)
             for k, branch in enumerate(node.branches):
                 number = path.step_number(node_id, k) if path is not None else None
                 taken = path is None or number is not None
