@@ -11,21 +11,21 @@ Only the grouping is kept -- lists of outcome codes, plain JSON -- never a diagr
 is built again from the knowledge base, by the same function, so a chart read with a stale or
 tampered entry is still exactly the engine's answer for its codes. An entry is used only if it
 names every charted code exactly once and nothing else; anything wrong with it, or with the
-cache folder, is a miss. `GUIDEKB_NO_CACHE=1` turns it off, as it does the other caches.
+cache folder, is a miss. The folder (`guidekb/charts/`) and its entries are trusted, read and
+written as the knowledge-base cache's are (engine/format/privatecache.py): a folder that is
+not the user's, is a link, or that others could write means nothing is read or written.
+`GUIDEKB_NO_CACHE=1` turns it off, as it does the other caches.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from guidekb.engine.format.kbcache import cache_dir, cache_enabled
 from guidekb.engine.format.knowledge import KnowledgeBase
+from guidekb.engine.format.privatecache import cache_folder, read_entry, write_entry
 
 _PACKAGE = Path(__file__).resolve().parent
 _ENGINE = _PACKAGE.parent / "engine"
@@ -44,19 +44,21 @@ def _code_fingerprint() -> str:
     return _code
 
 
-def _path(kb: KnowledgeBase, limit: int) -> Path:
+def _name(kb: KnowledgeBase, limit: int) -> str:
     key = hashlib.sha256(f"{_code_fingerprint()}\0{kb.content_hash}\0{limit}".encode()).hexdigest()
-    return cache_dir().parent / "charts" / f"{key}.json"
+    return f"{key}.json"
 
 
 def read_grouping(kb: KnowledgeBase, limit: int, charted: Sequence[str]) -> list[tuple[str, ...]] | None:
     """The grouping stored for this knowledge base, if there is a sound one: every code of
     `charted` exactly once, nothing else."""
-    if not cache_enabled():
+    folder = cache_folder("charts", create=False)
+    entry = None if folder is None else read_entry(folder / _name(kb, limit))
+    if entry is None:
         return None
     try:
-        data = json.loads(_path(kb, limit).read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(entry)
+    except ValueError:
         return None
     groups = data.get("charts") if isinstance(data, dict) else None
     if not isinstance(groups, list) or not all(
@@ -70,22 +72,10 @@ def read_grouping(kb: KnowledgeBase, limit: int, charted: Sequence[str]) -> list
 
 def write_grouping(kb: KnowledgeBase, limit: int, groups: Sequence[Sequence[str]]) -> None:
     """Store the grouping; never fails (no cache is not an error)."""
-    if not cache_enabled():
-        return
-    with contextlib.suppress(Exception):
-        path = _path(kb, limit)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"charts": [list(g) for g in groups]}, out)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
-            old.unlink(missing_ok=True)
+    folder = cache_folder("charts", create=True)
+    if folder is not None:
+        data = json.dumps({"charts": [list(g) for g in groups]}).encode("utf-8")
+        write_entry(folder, _name(kb, limit), data, keep=KEEP)
 
 
 __all__ = ["read_grouping", "write_grouping"]

@@ -10,7 +10,10 @@ cache folder (an SQLite table beside the cache of verified knowledge bases, keye
 graphviz's version and the DOT source), since `flowchart --list` and the export it names,
 or two exports of one book, measure the same drawings in different processes. The disk
 cache only saves time: any problem with it (no cache folder, a locked or damaged file) is a
-miss, and `GUIDEKB_NO_CACHE=1` turns it off like the other.
+miss, and `GUIDEKB_NO_CACHE=1` turns it off like the other. The database is opened only in a
+cache folder nobody else can write, and only if it (and its journal) is a regular file of the
+user's that nobody else can write (engine/format/privatecache.py's checks); else it is not
+opened at all.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import graphviz
 
-from guidekb.engine.format.kbcache import cache_dir, cache_enabled
+from guidekb.engine.format.privatecache import cache_enabled, cache_folder, safe_file
 from guidekb.visualize.dot import dot_available
 from guidekb.visualize.errors import GraphvizMissing
 
@@ -34,6 +37,8 @@ _SIZE = re.compile(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 _SCALE = re.compile(rb'<g id="graph0" class="graph" transform="scale\(([\d.]+) ([\d.]+)\)')
 _FONT = re.compile(rb'font-size="([\d.]+)"')
 _KEPT = 4096  # sizes remembered (a run of every preset measures about 1500 drawings)
+_DATABASE = "layouts.sqlite3"  # in guidekb's cache root, beside the folders of the other caches
+_BESIDE = ("", "-journal", "-wal", "-shm")  # the database's files: SQLite reads every one
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,13 @@ class _DiskSizes:
         if self._off or not cache_enabled():
             return None
         if self._db is None:
+            folder = cache_folder(create=True)
+            path = None if folder is None else folder / _DATABASE
+            if path is None or not all(safe_file(path.with_name(path.name + suffix), missing_ok=True)
+                                       for suffix in _BESIDE):
+                self._off = True
+                return None
             try:
-                path = cache_dir().parent / "layouts.sqlite3"
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 db = sqlite3.connect(path, timeout=10, isolation_level=None)
                 db.execute("CREATE TABLE IF NOT EXISTS drawn (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 self._version = ".".join(map(str, graphviz.version()))

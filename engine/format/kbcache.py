@@ -30,12 +30,14 @@ The key (a SHA-256) covers:
   `engine/errors.py`), the versions of Python and pydantic, and this cache's format number.
 
 Trust. Entries live under `$XDG_CACHE_HOME/guidekb/kb/` (else `~/.cache/guidekb/kb/`), a
-folder created 0700; an entry is read only if the folder is the user's and closed to others
-and the file is the user's and writable by nobody else, as Python trusts its own
-`__pycache__`. Even then nothing in it is executed (no pickle, no code): a forged entry could
-at worst stand for a knowledge base whose quotes were never verified, and forging one takes
-write access to the user's private folder -- the user's own account, which could as well edit
-guidekb itself. (An HMAC would need a key kept in that same folder, so it would add nothing.)
+folder created 0700; an entry is read or written only if that folder is a real folder, the
+user's and closed to others, in a `guidekb/` nobody else can write, and read only if the file is
+the user's and writable by nobody else, as Python trusts its own `__pycache__` (the checks
+are engine/format/privatecache.py's, shared with guidekb's other caches). Even then nothing
+in it is executed (no pickle, no code): a forged entry could at worst stand for a knowledge
+base whose quotes were never verified, and forging one takes write access to the user's
+private folder -- the user's own account, which could as well edit guidekb itself. (An HMAC
+would need a key kept in that same folder, so it would add nothing.)
 
 Writes are atomic (a temporary file in the same folder, renamed), so concurrent writers and
 readers never see half an entry; the 32 most recent entries are kept, older ones removed.
@@ -51,7 +53,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ from guidekb.engine.format.kbfiles import YAML_SUFFIXES, list_files
 from guidekb.engine.format.knowledge import KnowledgeBase, Location
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.format.models import FactSpec, Manifest, Outcome, Rule
+from guidekb.engine.format.privatecache import (
+    cache_enabled,
+    cache_folder,
+    cache_root,
+    private_folder,
+    read_entry,
+    write_entry,
+)
 from guidekb.engine.format.sources import SourceRefused, SourceText, read_source
 
 FORMAT = 1  # bump when the layout of an entry changes
@@ -82,14 +91,8 @@ except ImportError:  # pragma: no cover - orjson is a dependency
         return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-def cache_enabled() -> bool:
-    """False when `GUIDEKB_NO_CACHE` is set to anything but empty or 0."""
-    return os.environ.get("GUIDEKB_NO_CACHE", "").strip() in ("", "0")
-
-
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "guidekb" / "kb"
+    return cache_root() / "kb"
 
 
 _code: bytes | None = None
@@ -197,58 +200,35 @@ def _from_entry(root: Path, entry: Any, key: str) -> KnowledgeBase | None:
 
 # --- files ------------------------------------------------------------------------------------
 
-def _private_to_user(path: Path, is_dir: bool) -> bool:
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    if info.st_uid != os.getuid() or stat.S_ISDIR(info.st_mode) != is_dir:
-        return False
-    forbidden = 0o077 if is_dir else 0o022
-    return info.st_mode & forbidden == 0
+def _folder(cache: Path | None, create: bool) -> Path | None:
+    """The folder of entries, if it is safe to use: `cache` as given, else guidekb's `kb/`."""
+    return cache_folder("kb", create=create) if cache is None else private_folder(cache, create=create)
 
 
-def _read(root: Path, path: Path, key: str) -> KnowledgeBase | None:
-    if not (_private_to_user(path.parent, is_dir=True) and _private_to_user(path, is_dir=False)):
+def _read(root: Path, cache: Path | None, key: str) -> KnowledgeBase | None:
+    folder = _folder(cache, create=False)
+    data = None if folder is None else read_entry(folder / f"{key}.json")
+    if data is None:
         return None
     try:
-        return _from_entry(root, _loads(path.read_bytes()), key)
+        return _from_entry(root, _loads(data), key)
     except Exception:  # truncated, corrupted, foreign, an older shape: a miss, never an error
         return None
 
 
-def _write(root: Path, path: Path, kb: KnowledgeBase, key: str) -> None:
+def _write(root: Path, cache: Path | None, kb: KnowledgeBase, key: str) -> None:
     try:
-        entry = _to_entry(kb, key)
-        data = _dumps(entry)
+        data = _dumps(_to_entry(kb, key))
         if _from_entry(root, _loads(data), key) is None:
             return  # the round trip would lose something: never store what would not come back
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private_to_user(path.parent, is_dir=True):
-            return
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _prune(path.parent, keep=path)
-    except Exception:  # no cache (a read-only home, a full disk) is not a failure
+    except Exception:  # what cannot be stored is simply not cached
         return
+    folder = _folder(cache, create=True)
+    if folder is not None:
+        write_entry(folder, f"{key}.json", data, keep=KEEP)
 
 
 KEEP = 32  # entries kept: an author editing a knowledge base makes a new one per edit
-
-
-def _prune(folder: Path, keep: Path) -> None:
-    """Remove all but the KEEP most recently written entries (never the one just written);
-    another process removing one first is no failure."""
-    entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[KEEP:]:
-        if old != keep:
-            old.unlink(missing_ok=True)
 
 
 def load_cached(root: Path | str, *, cache: Path | None = None, use_cache: bool = True,
@@ -260,11 +240,10 @@ def load_cached(root: Path | str, *, cache: Path | None = None, use_cache: bool 
     key = content_key(root) if use_cache and cache_enabled() else None
     if key is None:
         return loader(root)
-    path = (cache or cache_dir()) / f"{key}.json"
-    kb = _read(root, path, key)
+    kb = _read(root, cache, key)
     if kb is None:
         kb = loader(root)
-        _write(root, path, kb, key)
+        _write(root, cache, kb, key)
     return kb
 
 
