@@ -4,7 +4,11 @@ Found after test runs: processes of `guidekb studio` workers still alive an hour
 server was killed (SIGKILL, as the studio tests' clean-up does; a closed terminal does the
 same to a real server, whose workers have left the terminal's process group). A
 ProcessPoolExecutor worker holds both ends of its task pipe, so a killed parent never reaches
-it. These tests kill the parent alone, without warning, and require every worker gone soon."""
+it. These tests kill the parent alone, without warning, and require every worker gone soon.
+
+Nor may a killed run leave the named semaphores of its pool's queues in /dev/shm (`sem.mp-*`,
+there until reboot): found 10 more after every `make test`, the studio's two lanes, whose server
+the browser tests' clean-up killed with its whole process group (resource tracker included)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ psutil = pytest.importorskip("psutil", reason="psutil (a Dask dependency) lists 
 
 GUIDEKB = [sys.executable, "-m", "guidekb"]
 GONE_WITHIN = 10 * POLL_SECONDS + 10  # seconds: polling, then the interpreter's exit
+SHM = Path("/dev/shm")
 
 
 def _workers(parent: int, count: int, timeout: float = 120) -> list[psutil.Process]:
@@ -44,6 +49,54 @@ def _assert_gone(workers: list[psutil.Process]) -> None:
     for process in alive:  # do not leave them behind either way
         process.kill()
     assert alive == [], f"workers outlived their killed parent: {[p.pid for p in alive]}"
+
+
+def _semaphores_of(pid: int) -> set[str]:
+    """The /dev/shm/sem.mp-* names of the named semaphores process `pid` has open. glibc maps
+    each under a temporary name (shown deleted), so they are matched by inode: a name any other
+    process (a test running beside this one) created is never counted."""
+    inodes = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/dev/shm/sem."):
+            inodes.add(int(fields[4]))
+    names = set()
+    for path in SHM.glob("sem.mp-*"):
+        try:
+            if path.stat().st_ino in inodes:
+                names.add(path.name)
+        except FileNotFoundError:  # another process's, unlinked meanwhile
+            pass
+    return names
+
+
+def _assert_unlinked(names: set[str], timeout: float = GONE_WITHIN) -> None:
+    """Every one of `names` gone from /dev/shm soon (the resource tracker, if it lives, unlinks
+    them once the last worker has exited)."""
+    deadline = time.monotonic() + timeout
+    while (left := {n for n in names if (SHM / n).exists()}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for name in left:  # do not leave them behind either way
+        (SHM / name).unlink(missing_ok=True)
+    assert not left, f"semaphores left in /dev/shm by the killed run: {sorted(left)}"
+
+
+def _settled_studio(server: subprocess.Popen[str], url: str) -> tuple[list[psutil.Process], set[str]]:
+    """Once the studio has checked everything (both lanes' workers started, each out of the
+    server's process group): its workers and the names of its semaphores."""
+    import httpx
+
+    from tests.test_studio import wait_for
+
+    wait_for(lambda: all(p["status"] in ("done", "blocked", "failed")
+                         for p in httpx.get(url + "api/state").json()["panels"].values()),
+             "the studio to finish checking")
+    workers = _workers(server.pid, 2)
+    wait_for(lambda: all(os.getpgid(w.pid) != server.pid for w in workers),
+             "the workers to leave the server's process group")
+    names = _semaphores_of(server.pid)
+    assert len(names) == 10, f"two lanes, two queues each, 5 semaphores a lane: {sorted(names)}"
+    return workers, names
 
 
 def test_batch_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
@@ -72,8 +125,27 @@ def test_studio_workers_end_when_the_server_is_killed(tmp_path: Path) -> None:
     pytest.importorskip("starlette", reason="the 'studio' extra is not installed")
     from tests.test_studio import running_studio
 
-    with running_studio(HSV_KB, tmp_path) as (server, _url):
-        workers = _workers(server.pid, 1)  # the first validation starts a lane's worker
+    with running_studio(HSV_KB, tmp_path) as (server, url):
+        workers, semaphores = _settled_studio(server, url)
         os.kill(server.pid, signal.SIGKILL)  # the server alone: its workers left its group
         server.wait()
         _assert_gone(workers)
+    _assert_unlinked(semaphores)  # by the resource tracker, which outlived the server
+
+
+@pytest.mark.skipif(not SHM.is_dir(), reason="no /dev/shm: this system keeps named semaphores elsewhere")
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGKILL], ids=["SIGHUP", "SIGKILL"])
+def test_a_studio_killed_with_its_process_group_leaves_no_semaphores(tmp_path: Path, signum: int) -> None:
+    """A closed terminal (SIGHUP to the process group) or `kill -9 -PGID` (the clean-up of
+    tests.test_studio.running_studio) ends the server and its resource tracker at once: the
+    workers, out of the group, are the last to know the semaphores' names and must unlink them
+    (engine/runtime/parent_watch.py). Without that, 10 left per kill."""
+    pytest.importorskip("starlette", reason="the 'studio' extra is not installed")
+    from tests.test_studio import running_studio
+
+    with running_studio(HSV_KB, tmp_path) as (server, url):
+        workers, semaphores = _settled_studio(server, url)
+        os.killpg(server.pid, signum)
+        server.wait()
+        _assert_gone(workers)
+    _assert_unlinked(semaphores)
