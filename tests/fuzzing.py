@@ -17,6 +17,8 @@ that the cached parses are still equal to fresh ones).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -142,33 +144,84 @@ FILE_KINDS = ["missing", "empty", "folder", "fifo", "link-urandom", "link-zero",
 # --- the workspace -------------------------------------------------------------------------------
 
 
-def _fast_tmp() -> str | None:
+def _fast_tmp() -> Path:
     shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+PREFIX = "guidekb-fuzz-"
+OWNER = ".owner"  # a file in each workspace, locked (flock) by the process using it
+
+
+def remove_abandoned(parent: Path) -> list[Path]:
+    """Remove the workspaces in `parent` whose process is gone: one killed (SIGKILL, SIGTERM, a
+    pytest-xdist worker ended by Ctrl-C) never ran its clean-up, and /dev/shm is memory, kept
+    until reboot (found: 19 left there). The kernel drops a dead process's lock, so a
+    workspace whose owner file can be locked is abandoned; one in use, even by a process of
+    another PID namespace, stays. Folders without an owner file are not this code's."""
+    removed = []
+    for base in parent.glob(PREFIX + "*"):
+        try:
+            owner = os.open(base / OWNER, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+            removed.append(base)
+        finally:
+            os.close(owner)
+    return removed
+
+
+def _locked_folder(parent: Path) -> tuple[Path, int]:
+    """A new folder `PREFIX...` in `parent` and the descriptor of its locked owner file. The
+    lock is taken before the folder gets its name, so `remove_abandoned` in another process
+    never sees it unlocked."""
+    staging = Path(tempfile.mkdtemp(prefix="." + PREFIX, dir=parent))
+    owner = os.open(staging / OWNER, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(owner, fcntl.LOCK_EX)
+    base = staging.with_name(staging.name[1:])
+    staging.rename(base)
+    return base, owner
 
 
 class Workspace:
     """A knowledge base copied once into a temporary (tmpfs when available) folder; mutations
-    change files in it, `restore` puts back exactly the pristine files."""
+    change files in it, `restore` puts back exactly the pristine files. `close` removes it;
+    if the process is killed first, the next workspace made in the same place does."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="guidekb-fuzz-", dir=_fast_tmp()))
-        self.kb = self.base / "kb"
-        self.outside = self.base / "outside.txt"
-        self.outside.write_text("a file outside the knowledge base\n", encoding="utf-8")
-        self.files = files
-        self.touched: set[str] = set()
-        for name, data in files.items():
-            path = self.kb / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        os.symlink(self.outside, self.kb / "sources" / "link-out.txt")
-        os.symlink(self.kb / "sources" / "link-loop.txt", self.kb / "sources" / "link-loop.txt")
-        os.mkfifo(self.kb / "sources" / "fifo.txt")
-        (self.kb / "sources" / "dir.txt").mkdir()
+    def __init__(self, files: dict[str, bytes], parent: Path | None = None) -> None:
+        parent = _fast_tmp() if parent is None else parent
+        remove_abandoned(parent)
+        self.base, self._owner = _locked_folder(parent)
+        try:
+            self.kb = self.base / "kb"
+            self.outside = self.base / "outside.txt"
+            self.outside.write_text("a file outside the knowledge base\n", encoding="utf-8")
+            self.files = files
+            self.touched: set[str] = set()
+            for name, data in files.items():
+                path = self.kb / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            os.symlink(self.outside, self.kb / "sources" / "link-out.txt")
+            os.symlink(self.kb / "sources" / "link-loop.txt", self.kb / "sources" / "link-loop.txt")
+            os.mkfifo(self.kb / "sources" / "fifo.txt")
+            (self.kb / "sources" / "dir.txt").mkdir()
+        except BaseException:  # nothing left behind by a workspace that failed to fill
+            self.close()
+            raise
 
     def close(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
+        owner, self._owner = self._owner, -1
+        if owner >= 0:
+            with contextlib.suppress(OSError):
+                os.close(owner)
 
     def text(self, name: str) -> str:
         return self.files[name].decode("utf-8")
@@ -725,11 +778,15 @@ class Harness:
 
     def __init__(self) -> None:
         self.ws = Workspace(KB_FILES)
-        self._cache: dict[tuple[str, tuple[Limits, ...]], tuple[YamlDocument, list[Problem]]] = {}
-        assert vars(loading).get("load_yaml") is load_yaml, "loading reads files with load_yaml"
-        self._real_load_yaml: Callable[..., tuple[YamlDocument, list[Problem]]] = load_yaml
-        self.kb = loading.load_knowledge_base(self.ws.kb)
-        self.engine = Engine.for_kb(self.kb)
+        try:
+            self._cache: dict[tuple[str, tuple[Limits, ...]], tuple[YamlDocument, list[Problem]]] = {}
+            assert vars(loading).get("load_yaml") is load_yaml, "loading reads files with load_yaml"
+            self._real_load_yaml: Callable[..., tuple[YamlDocument, list[Problem]]] = load_yaml
+            self.kb = loading.load_knowledge_base(self.ws.kb)
+            self.engine = Engine.for_kb(self.kb)
+        except BaseException:
+            self.ws.close()
+            raise
 
     def _load_yaml(self, path: Path, *args: Limits) -> tuple[YamlDocument, list[Problem]]:
         """`load_yaml`, from the cache for a file this mutation did not touch."""

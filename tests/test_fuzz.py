@@ -13,6 +13,8 @@ run found is kept below as a regression test.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from tests.fuzzing import (
     Stats,
     SwapFiles,
     Truncate,
+    Workspace,
     case_mutations,
     kb_mutations,
 )
@@ -56,9 +59,11 @@ def fuzz_settings(mutants: int, shards: int) -> settings:
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     made = Harness()
-    yield made
-    made.check_cache()
-    made.ws.close()
+    try:
+        yield made
+        made.check_cache()
+    finally:
+        made.ws.close()
 
 
 def check(outcome: Outcome, what: object) -> None:
@@ -113,6 +118,31 @@ def test_the_harness_restores_the_pristine_copy(harness: Harness) -> None:
     assert harness.load_kb(ReplaceFile("rules/dosing.yaml", "fifo")).exit_code == 2
     for name, data in KB_FILES.items():
         assert (harness.ws.kb / name).read_bytes() == data
+
+
+def test_the_workspace_of_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
+    """A run killed before its clean-up (SIGKILL, SIGTERM, an xdist worker ended on Ctrl-C)
+    leaves its copy in /dev/shm: the next workspace made there removes it, never one in use."""
+    hold = ("import sys, time; from pathlib import Path; from tests.fuzzing import KB_FILES, Workspace; "
+            "print(Workspace(KB_FILES, Path(sys.argv[1])).base, flush=True); time.sleep(600)")
+    runs = [subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    try:
+        killed, alive = [Path(run.stdout.readline().strip()) for run in runs if run.stdout]
+        assert killed.is_dir() and alive.is_dir()
+        runs[0].kill()
+        runs[0].wait()
+        workspace = Workspace(KB_FILES, tmp_path)
+        try:
+            assert not killed.exists(), "the killed run's workspace was left"
+            assert (alive / "kb" / "manifest.yaml").is_file(), "a workspace in use was removed"
+        finally:
+            workspace.close()
+        assert sorted(tmp_path.iterdir()) == [alive]
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
 
 
 # --- crashes the fuzzer found, kept as regression tests -----------------------------------------
