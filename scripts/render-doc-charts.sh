@@ -13,9 +13,9 @@ $G flowchart --view decisions --format svg -o "$OUT/decisions.svg" --force
 $G flowchart --view decisions --format png --dpi 48 -o "$OUT/decisions.png" --force
 $G flowchart --view decisions --focus iv_foscarnet --format svg -o "$OUT/decisions-iv_foscarnet.svg" --force
 $G flowchart --view decisions --focus iv_foscarnet --format png -o "$OUT/decisions-iv_foscarnet.png" --force
-# the patient's path through the chart of the treatment stage (found by its stage, not its number)
+# the patient's path through the treatment chart (found by its advice, not its number)
 TREAT=$($G flowchart --list --format json | .venv/bin/python -c \
-  'import json, sys; print(next(c["number"] for c in json.load(sys.stdin)["charts"] if c["stage"]["name"] == "treat_resistant_hsv"))')
+  'import json, sys; print(next(c["number"] for c in json.load(sys.stdin)["charts"] if any(a["code"] == "iv_foscarnet" for a in c["advice"])))')
 $G flowchart --chart "$TREAT" --case "$CASE" --format svg -o "$OUT/patient-path-treatment.svg" --force
 $G flowchart --chart "$TREAT" --case "$CASE" --format png -o "$OUT/patient-path-treatment.png" --force
 $G flowchart --view rules --format svg -o "$OUT/rules.svg" --force

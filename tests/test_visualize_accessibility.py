@@ -74,7 +74,7 @@ def test_the_text_version_has_every_question_and_outcome_of_each_chart(hsv_kb: K
             assert one.diagram.question(node).text in section
         for outcome in one.diagram.outcomes().values():
             for code in (*outcome.recommended, *outcome.forbidden):
-                assert hsv_kb.outcomes[code].text in section
+                assert style.outcome_text(hsv_kb, code) in section
         assert "No action" not in section
 
 

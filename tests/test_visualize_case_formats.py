@@ -27,6 +27,7 @@ from guidekb.visualize.export import chart
 from guidekb.visualize.leaves import FIND_OUT, NOT_HERE
 from guidekb.visualize.mermaid import book_mermaid
 from guidekb.visualize.patient import follow
+from guidekb.visualize.style import outcome_text
 from guidekb.visualize.text_version import THIS_PATIENT, markdown_book
 
 KB = Path("knowledge/hsv-resistance")
@@ -51,6 +52,10 @@ def _expected(kb: KnowledgeBase, book: ChartBook, case: dict[str, Any]) -> list[
     recommended, forbidden = set(answer.recommended_codes()), set(answer.forbidden_codes())
     expected = []
     for one in book.charts:
+        if one.conclusion is not None:  # a conclusion chart ends in the conclusion where it is drawn
+            drawn = one.conclusion in answer.derived_facts()
+            expected.append([outcome_text(kb, one.conclusion)] if drawn else [])
+            continue
         words = [kb.outcomes[c].text for c in kb.outcomes if c in one.codes and c in recommended]
         words += [f"DO NOT: {kb.outcomes[c].text}" for c in kb.outcomes if c in one.codes and c in forbidden]
         expected.append(words)

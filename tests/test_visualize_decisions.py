@@ -136,6 +136,9 @@ def assert_agrees(diagram: Diagram, cap: int = 48) -> int:
             if diagram.focus is not None:
                 recommended &= diagram.focus
                 forbidden &= diagram.focus
+            if diagram.conclusion is not None:  # a conclusion chart: drawn or not
+                recommended = {diagram.conclusion} & set(answer.derived_facts())
+                forbidden = set()
             path = " → ".join(f"{s.question.key}={[s.question.answers[i].label for i in s.answers]}"
                               for s in steps)
             assert (set(leaf.recommended), set(leaf.forbidden)) == (recommended, forbidden), \
@@ -297,7 +300,7 @@ def test_the_default_kb_is_drawn_as_charts_small_enough_to_print(hsv_kb: Knowled
         elif size > PAGE_LIMIT:
             assert reduced_size(diagram, does) <= PAGE_LIMIT, f"chart {k + 1}: its outcomes alone overflow"
     assert sum(1 for c in book.charts if len(c.diagram.decisions()) > PAGE_LIMIT) <= 1
-    charted = [code for c in book.charts for code in (c.codes or hsv_kb.outcomes)]
+    charted = [code for c in book.charts if c.conclusion is None for code in (c.codes or hsv_kb.outcomes)]
     assert len(charted) == len(set(charted))
     everything = set(charted) | set(book.in_every_case.recommended) | set(book.in_every_case.forbidden)
     assert everything | set(book.never) == set(hsv_kb.outcomes)
@@ -338,17 +341,22 @@ def test_charts_of_later_stages_start_from_milestones(hsv_kb: KnowledgeBase) -> 
     asks a handful of questions, not the whole pathway again; each milestone names the chart
     that decides it."""
     book = chart_book(hsv_kb)
-    last = book.charts[-2]  # treating resistant HSV
-    asked = [last.diagram.question(n) for n in last.diagram.decisions().values()]
+    treatment = next(c for c in book.charts if "iv_foscarnet" in c.codes)
+    asked = [treatment.diagram.question(n) for n in treatment.diagram.decisions().values()]
     assert any(q.milestone for q in asked) and len(asked) <= 8
     assert not {"current_antiviral", "days_on_therapy", "adherent"} & {q.fact for q in asked}
     stage_of = {c: s.name for s in stages(hsv_kb) for c in s.conclusions}
+    own = {c.conclusion: k for k, c in enumerate(book.charts) if c.conclusion is not None}
     for k, chart in enumerate(book.charts):
-        for q in chart.diagram.vocabulary.questions:
-            if q.milestone and q.place.startswith("chart "):
-                shown = book.charts[int(q.place.split()[1]) - 1]
-                assert shown.stage == stage_of[q.fact] and f"(see {q.place})" in q.text
-                assert int(q.place.split()[1]) - 1 < k, "a milestone is decided in an earlier chart"
+        for node in chart.diagram.decisions().values():
+            q = chart.diagram.question(node)
+            if q.milestone:  # every milestone asked has a chart of its own, earlier in the book
+                assert q.place == f"chart {own[q.fact] + 1}" and f"(see {q.place})" in q.text
+                assert book.charts[own[q.fact]].stage == stage_of[q.fact] and own[q.fact] < k
+    # a conclusion chart ends in the conclusion where the rules draw it, and nowhere else
+    for name, k in own.items():
+        drawn = {c for o in book.charts[k].diagram.outcomes().values() for c in o.recommended}
+        assert drawn == {name} and book.charts[k].codes == ()
 
 
 def test_a_milestone_arrow_swapped_is_caught(hsv_kb: KnowledgeBase) -> None:
@@ -368,6 +376,6 @@ def test_a_milestone_arrow_swapped_is_caught(hsv_kb: KnowledgeBase) -> None:
             tried += 1
             with pytest.raises(AssertionError):
                 assert_agrees(Diagram(diagram.kb, diagram.vocabulary, nodes, diagram.root, diagram.focus,
-                                      diagram.because), cap=2)
+                                      diagram.because, diagram.conclusion), cap=2)
             caught += 1
     assert tried == caught >= 5

@@ -16,6 +16,7 @@ from guidekb.cli import app
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize.chartbook import chart_book
 from guidekb.visualize.handout import A4_INCHES, footnotes, handout_pages, note_lines, reference_lines
+from guidekb.visualize.style import outcome_text
 
 needs_tools = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("dot", "pdfunite", "pdftotext", "pdfinfo")),
@@ -30,7 +31,7 @@ def test_every_box_of_every_chart_has_a_numbered_note(hsv_kb: KnowledgeBase) -> 
         assert sorted(numbers.values()) == list(range(1, len(numbers) + 1))
         lines = note_lines(book, k)
         for code, n in numbers.items():
-            assert f"[{n}] {hsv_kb.outcomes[code].text}" in lines
+            assert f"[{n}] {outcome_text(hsv_kb, code)}" in lines
         assert any("“" in line and "source " in line for line in lines)
 
 

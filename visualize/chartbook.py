@@ -26,8 +26,16 @@ from guidekb.visualize.decisions import (
     build_diagram,
     codes_of,
 )
-from guidekb.visualize.pathway import FIRST_STAGE, question_order, stage_heading, stage_of_codes, stages
+from guidekb.visualize.pathway import (
+    FIRST_STAGE,
+    question_order,
+    stage_heading,
+    stage_of_codes,
+    stage_order,
+    stages,
+)
 from guidekb.visualize.questions import Question, Vocabulary
+from guidekb.visualize.style import conclusion_words
 
 PAGE_LIMIT = 30  # decision nodes that still print legibly on one page
 MERGE_GROWTH = 3  # two charts become one if that costs at most this many extra questions
@@ -36,14 +44,26 @@ MERGE_OVERLAP = 0.6  # ... and they ask mostly the same questions (Jaccard index
 
 @dataclass(frozen=True)
 class Chart:
-    codes: tuple[str, ...]  # empty tuple: the whole knowledge base in one chart
+    codes: tuple[str, ...]  # empty tuple: the whole knowledge base in one chart, or a conclusion chart
     diagram: Diagram
     stage: str = FIRST_STAGE  # the pathway stage it belongs to (guidekb.visualize.pathway)
+    conclusion: str | None = None  # a conclusion chart: how the rules draw this conclusion
+
+    @property
+    def whole(self) -> bool:
+        """Whether this is the whole knowledge base in one chart (no codes, no conclusion)."""
+        return not self.codes and self.conclusion is None
 
     @property
     def title(self) -> str:
         """Words for people: the stage and the first outcome's text, never codes."""
         kb = self.diagram.kb
+        if self.conclusion is not None:  # "Resistance suspected: High risk for resistance?"
+            stage = stage_heading(kb, self.stage)
+            words = conclusion_words(kb, self.conclusion)
+            if words.lower() == stage.lower():
+                return f"{stage}: when is it reached?"
+            return f"{stage}: {words}?"
         if not self.codes:
             return "All recommendations and prohibitions"
         first = kb.outcomes[self.codes[0]].text.rstrip(".")
@@ -70,7 +90,7 @@ class ChartBook:
         chart to see). Every format asks here, so they all say the same."""
         if k + 1 < len(self.charts):
             return f"chart {k + 2}"
-        if len(self.charts) == 1 and not self.charts[0].codes:
+        if len(self.charts) == 1 and self.charts[0].whole:
             return style.NOWHERE
         return style.ELSEWHERE
 
@@ -179,20 +199,61 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
     codes = list(kb.outcomes)
     names = [stage.name for stage in stages(kb)]
     charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes)) for c in grouped]
-    charts.sort(key=lambda chart: (names.index(chart.stage), min(codes.index(c) for c in chart.codes)))
+    charts += _conclusion_charts(kb, order, _asked_milestones(charts))
+    conclusions = stage_order(kb)
+    charts.sort(key=lambda chart: (names.index(chart.stage), chart.conclusion is None,
+                                   conclusions.index(chart.conclusion) if chart.conclusion is not None
+                                   else min(codes.index(c) for c in chart.codes)))
     return ChartBook(kb, _with_places(kb, charts), Outcome(tuple(always_rec), tuple(always_forb)),
                      tuple(c for c in codes if c in never))
 
 
 def milestones_of(kb: KnowledgeBase, codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The conclusions a chart of `codes` asks as questions, in pathway order: those of every
-    stage before the chart's own. A chart of the treatment stage then starts from "Resistance
-    confirmed?" instead of asking again the dozen case facts that chart 8 asks to decide it,
-    as a clinician's pathway does; the chart of that earlier stage shows how it is decided."""
+    """The conclusions a chart of `codes` asks as questions, in pathway order: those of its
+    own stage and every stage before it. A chart of the treatment stage then starts from
+    "Resistance confirmed?" instead of asking again the dozen case facts behind it, as a
+    clinician's pathway does; the conclusion's own chart (`_conclusion_charts`) shows how the
+    rules draw it."""
     own = stage_of_codes(kb, tuple(codes))
-    earlier = [stage for stage in stages(kb)]
-    names = [stage.name for stage in earlier]
-    return tuple(c for stage in earlier[:names.index(own)] for c in stage.conclusions)
+    every = stages(kb)
+    names = [stage.name for stage in every]
+    return tuple(c for stage in every[:names.index(own) + 1] for c in stage.conclusions)
+
+
+def _asked_milestones(charts: list[Chart]) -> set[str]:
+    """The conclusions some chart asks as a milestone question."""
+    return {chart.diagram.question(node).fact for chart in charts
+            for node in chart.diagram.decisions().values() if chart.diagram.question(node).milestone}
+
+
+def _conclusion_charts(kb: KnowledgeBase, order: list[str], needed: set[str]) -> list[Chart]:
+    """For each conclusion some chart asks as a milestone (`needed`), and each one those
+    charts ask in turn, the chart of how the rules draw it, starting from the conclusions
+    before it in the pathway (milestones too); none for a conclusion drawn alike for every
+    case (no question to ask)."""
+    conclusions = stage_order(kb)
+    stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
+    built: dict[str, Chart] = {}
+    pending = set(needed)
+    while pending:
+        name = pending.pop()
+        if name in built:
+            continue
+        k = conclusions.index(name)
+        diagram = build_diagram(kb, order=order, milestones=tuple(conclusions[:k]), conclusion=name)
+        built[name] = chart = Chart((), diagram, stage_of[name], name)
+        pending |= _asked_milestones([chart]) - set(built)
+    return [chart for chart in built.values() if chart.diagram.decisions()]
+
+
+def _place(conclusion: str, own: dict[str, int], first: dict[str, int], stage_of: dict[str, str]) -> str:
+    """The chart that shows how a conclusion is drawn: its own, else the first of its stage,
+    else the overview."""
+    if conclusion in own:
+        return f"chart {own[conclusion] + 1}"
+    if stage_of[conclusion] in first:
+        return f"chart {first[stage_of[conclusion]] + 1}"
+    return style.ELSEWHERE
 
 
 def _placed(question: Question, place: str) -> Question:
@@ -205,6 +266,7 @@ def _with_places(kb: KnowledgeBase, charts: list[Chart]) -> tuple[Chart, ...]:
     first: dict[str, int] = {}
     for k, chart in enumerate(charts):
         first.setdefault(chart.stage, k)
+    own = {chart.conclusion: k for k, chart in enumerate(charts) if chart.conclusion is not None}
     stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
     placed: list[Chart] = []
     for chart in charts:
@@ -212,8 +274,7 @@ def _with_places(kb: KnowledgeBase, charts: list[Chart]) -> tuple[Chart, ...]:
         if not any(q.milestone for q in vocab.questions):
             placed.append(chart)
             continue
-        questions = tuple(q if not q.milestone else _placed(q, f"chart {first[stage_of[q.fact]] + 1}"
-                                                            if stage_of[q.fact] in first else style.ELSEWHERE)
+        questions = tuple(q if not q.milestone else _placed(q, _place(q.fact, own, first, stage_of))
                           for q in vocab.questions)
         placed.append(replace(chart, diagram=replace(chart.diagram, vocabulary=Vocabulary(questions))))
     return tuple(placed)
@@ -249,7 +310,9 @@ def _asked(diagram: Diagram) -> set[str]:
 def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int, order: list[str]) -> list[Chart]:
     """Merge the two charts that cost fewest extra questions together, while any pair costs
     at most MERGE_GROWTH more than the larger of the two: fewer, fuller charts, each still
-    a page. Only charts asking mostly the same questions are tried (it bounds the work)."""
+    a page. Only charts of one stage, or asking mostly the same questions, are tried (it
+    bounds the work; charts that start from milestones are small, and two of one stage read
+    as one step of the pathway)."""
     tried: dict[frozenset[str], Diagram | None] = {}
     charts = list(charts)
     while True:
@@ -258,7 +321,8 @@ def _merge_similar(kb: KnowledgeBase, charts: list[Chart], limit: int, order: li
             for j in range(i + 1, len(charts)):
                 b = charts[j]
                 qa, qb = _asked(a.diagram), _asked(b.diagram)
-                if len(qa & qb) < MERGE_OVERLAP * len(qa | qb):
+                same_stage = stage_of_codes(kb, a.codes) == stage_of_codes(kb, b.codes)
+                if len(qa & qb) < MERGE_OVERLAP * len(qa | qb) and not same_stage:
                     continue
                 key = frozenset(a.codes + b.codes)
                 larger = max(len(a.diagram.decisions()), len(b.diagram.decisions()))

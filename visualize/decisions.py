@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import Rule
+from guidekb.engine.semantics.derivation import producers
 from guidekb.engine.semantics.verdict import verdict
 from guidekb.visualize.counterfactual import Counterfactual, Unknown
 from guidekb.visualize.errors import VisualizeError
@@ -105,6 +106,9 @@ class Diagram:
     focus: frozenset[str] | None = None  # the codes drawn (None: every code)
     # leaf id -> code -> rules that recommend or forbid it on some path into the leaf
     because: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    # a conclusion chart: how the rules draw this conclusion; its leaves hold the conclusion's
+    # name where it is drawn (guidekb.visualize.style.outcome_text words it), nothing elsewhere
+    conclusion: str | None = None
     # what outputs derive from the (never changed) diagram, kept so that drawing a chart many
     # times over (trial layouts of slides and pages) computes it once: see `derived`
     _derived: dict[tuple[object, ...], object] = field(default_factory=dict, init=False, repr=False,
@@ -256,13 +260,17 @@ class _Builder:
 
     def __init__(self, kb: KnowledgeBase, focus: frozenset[str] | None, budget: int | None,
                  order: list[str] | None, always: Outcome | None = None,
-                 milestones: tuple[str, ...] = ()) -> None:
+                 milestones: tuple[str, ...] = (), conclusion: str | None = None) -> None:
         self.kb = kb
         self.budget = budget
         self.focus = focus
+        self.conclusion = conclusion
         shared = _shared(kb, order, milestones)
         self.vocabulary = shared.vocabulary
-        self.rules = [r for r in kb.rules if _acts_on(r, focus)]
+        if conclusion is None:
+            self.rules = [r for r in kb.rules if _acts_on(r, focus)]
+        else:
+            self.rules = [kb.rule(r) for r in producers(kb).get(conclusion, [])]
         # the formulas followed down the diagram: each rule's firing formula, then the
         # milestones' consistency formulas (they only prune paths no case can take)
         self.start = (*(shared.formulas.fires(r.id) for r in self.rules), *shared.consistency)
@@ -295,9 +303,10 @@ class _Builder:
         return self.memo[key]
 
     def possible(self, assignment: Assignment, residual: tuple[Formula, ...]) -> bool:
-        """Whether some case gives these answers: every milestone consistency formula (after
-        the rules' formulas in `residual`) can still hold."""
-        return all(satisfiable(c, assignment, self.satisfiable_memo) for c in residual[self.firing:])
+        """Whether some case gives these answers: the milestone consistency formulas (after
+        the rules' formulas in `residual`) can all hold at once (one at a time is not enough:
+        "treatment failure: not established" and "resistance suspected: yes" each can)."""
+        return satisfiable(junction(True, residual[self.firing:]), assignment, self.satisfiable_memo)
 
     def _expand(self, assignment: Assignment, residual: tuple[Formula, ...],
                 unknowns: tuple[Unknown, ...]) -> int:
@@ -324,8 +333,17 @@ class _Builder:
                     carried = (*carried, Unknown(question, alternatives))
             child = self.build(given, after, carried)
             groups.setdefault(child, []).append(answer)
-        if len(groups) == 1:
-            return next(iter(groups))  # the answer does not matter here: skip the question
+        if len(groups) == 1:  # the answer does not matter here: skip the question
+            only = next(iter(groups))
+            if self.always is not None and unknowns and len(states) < len(assignment.allowed(question)):
+                # Some answers were pruned (no case gives them with the milestones on this path)
+                # and the question is not drawn: the reader never answers it, so the unknowns'
+                # alternatives must not take the path's answer to it either ("resistance
+                # suspected: yes" needs "adherent: yes", which "not established" had pruned).
+                # Every answer led to the same place, so one stands for all of them.
+                given, after = next(iter(states.values()))
+                only = self.build(given, after, unknowns)
+            return only
         branches = tuple(Branch(tuple(answers), child) for child, answers in groups.items())
         return self.intern(Decision(question, branches))
 
@@ -340,6 +358,8 @@ class _Builder:
 
     def _verdict(self, residual: tuple[Formula, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
+        if self.conclusion is not None:  # drawn when one of the rules drawing it fires
+            return ((self.conclusion,), ()) if fired else ((), ())
         said = verdict(fired)  # the one definition: a prohibition beats a recommendation
         forbidden = set(said.forbidden)
         recommended = set(said.recommended)
@@ -370,7 +390,7 @@ class _Builder:
         because = self.because.setdefault(leaf, {})
         fired = [rule for rule, value in zip(self.rules, residual, strict=True) if value is True]
         for rule in fired:
-            for code in codes_of(rule):
+            for code in codes_of(rule) if self.conclusion is None else [self.conclusion]:
                 if code in recommended or code in forbidden:
                     rules = because.setdefault(code, [])
                     if rule.id not in rules:
@@ -380,22 +400,23 @@ class _Builder:
 
 def build_diagram(kb: KnowledgeBase, focus: str | Iterable[str] | None = None,
                   budget: int | None = None, order: list[str] | None = None,
-                  milestones: tuple[str, ...] = ()) -> Diagram:
+                  milestones: tuple[str, ...] = (), conclusion: str | None = None) -> Diagram:
     """The reduced decision diagram of a knowledge base, or of some codes only (`focus`).
 
     With a `budget`, raises TooLarge as soon as more nodes than that would be needed: a
     diagram too big to read is not worth finishing. `order` overrides the asking order of
     facts (see guidekb.visualize.questions.vocabulary). `milestones`: conclusions asked as
     questions first, instead of the case facts their rules read (a chart of a later stage).
+    `conclusion`: instead of codes, when the rules draw this conclusion (a stage's own chart).
     """
     codes = None if focus is None else frozenset([focus] if isinstance(focus, str) else focus)
-    plain = _expanded(_Builder(kb, codes, budget, order, milestones=milestones))
+    plain = _expanded(_Builder(kb, codes, budget, order, milestones=milestones, conclusion=conclusion))
     if not any(plain.is_open(i) for i in plain.outcomes()):
         return plain
     # Open leaves say what to find out, which depends on the whole path into them: expand
     # again, carrying the unknown answers (the first expansion gave the codes every case gets).
     always = plain.in_every_case() if plain.decisions() else Outcome((), ())
-    return _expanded(_Builder(kb, codes, budget, order, always, milestones))
+    return _expanded(_Builder(kb, codes, budget, order, always, milestones, conclusion))
 
 
 def _expanded(builder: _Builder) -> Diagram:
@@ -414,7 +435,7 @@ def _expanded(builder: _Builder) -> Diagram:
             stack.extend(b.child for b in node.branches)
     nodes = {i: n for i, n in builder.nodes.items() if i in reachable}
     because = {i: b for i, b in builder.because.items() if i in reachable}
-    return Diagram(builder.kb, vocab, nodes, root, builder.focus, because)
+    return Diagram(builder.kb, vocab, nodes, root, builder.focus, because, builder.conclusion)
 
 
 def answers_for(diagram: Diagram, case: Mapping[str, Any]) -> dict[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import graphviz
@@ -80,7 +80,8 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
         for code in codes:
             rules = because.get(code, [])
             text = style.outcome_text(kb, code)
-            fill = style.PROHIBITION_FILL if forbidden else style.ACTION_FILL
+            fill = style.PROHIBITION_FILL if forbidden else \
+                style.DERIVED_FILL if style.is_conclusion(kb, code) else style.ACTION_FILL
             color = style.PROHIBITION_TEXT if forbidden else "#000000"
             shown = f"{style.DO_NOT}: {text}" if forbidden else text
             if notes is not None and code in notes:
@@ -99,7 +100,8 @@ def outcome_label(kb: KnowledgeBase, outcome: Outcome, because: dict[str, list[s
 
     border = 3 if chosen else 1
     if outcome.recommended:
-        line = style.MUTED_LINE if muted else style.ACTION_LINE
+        conclusion = all(style.is_conclusion(kb, c) for c in outcome.recommended)
+        line = style.MUTED_LINE if muted else style.DERIVED_LINE if conclusion else style.ACTION_LINE
         boxes.append(_box(rows(outcome.recommended, False), line, border))
     if outcome.forbidden:
         line = style.MUTED_LINE if muted else style.PROHIBITION_LINE
@@ -220,6 +222,23 @@ DECISION_LEGEND = [
     (f"{style.DO_NOT}: prohibited", style.PROHIBITION_FILL, style.PROHIBITION_LINE),
     ("unknown = not recorded for the patient", "#FFFFFF", "#9E9E9E"),
 ]
+MILESTONE_LEGEND = ("Double outline: an earlier stage, see its chart",
+                    style.DECISION_FILL, style.DECISION_LINE)
+CONCLUSION_LEGEND = ("Stage reached: go on to its charts", style.DERIVED_FILL, style.DERIVED_LINE)
+
+
+def decision_legend(diagrams: Iterable[Diagram]) -> list[tuple[str, str, str]]:
+    """The legend of decision charts: the two entries for milestones (a question with a
+    double outline) and conclusions (a blue box) only where some chart draws one."""
+    drawn = list(diagrams)
+    legend = list(DECISION_LEGEND)
+    if any(d.question(n).milestone for d in drawn for n in d.decisions().values()):
+        legend.append(MILESTONE_LEGEND)
+    if any(d.conclusion is not None for d in drawn):
+        legend.append(CONCLUSION_LEGEND)
+    return legend
+
+
 RULE_LEGEND = [
     ("Case fact", style.FACT_FILL, style.FACT_LINE),
     ("Rule (hover: source quotes)", style.RULE_FILL, style.RULE_LINE),
@@ -281,7 +300,7 @@ def diagram_graph(diagram: Diagram, view: str | None = None, elsewhere: str = st
     if view is None:
         view = "decision chart" if focus is None else "decision chart: " + style.codes_in_words(kb, focus)
     graph = _new_graph("decisions")
-    graph.attr("graph", label=_title(kb, view, DECISION_LEGEND, always))
+    graph.attr("graph", label=_title(kb, view, decision_legend([diagram]), always))
     _draw_diagram(graph, diagram, "n", always, elsewhere, _path(diagram, case), notes)
     setattr(graph, SPOKEN, spoken_names(diagram, "n", elsewhere, always))
     return graph
@@ -302,7 +321,7 @@ def _depth(diagram: Diagram) -> int:
 def book_graph(book: ChartBook, case: Mapping[str, Any] | None = None) -> graphviz.Digraph:
     """Every chart of a chart book in one drawing: titled frames stacked in columns."""
     kb = book.kb
-    if len(book.charts) == 1 and not book.charts[0].codes:
+    if len(book.charts) == 1 and book.charts[0].whole:
         whole = book.charts[0].diagram
         graph = _new_graph("decisions")
         graph.attr("graph", label=_title(kb, "decision chart", DECISION_LEGEND, book.in_every_case))
@@ -313,7 +332,8 @@ def book_graph(book: ChartBook, case: Mapping[str, Any] | None = None) -> graphv
             f"{len(book.charts)} charts, one per group of related recommendations; each asks only "
             f"the questions that matter for its group.")
     graph = _new_graph("decisions")
-    graph.attr("graph", label=_title(kb, "decision charts", DECISION_LEGEND, book.in_every_case, note))
+    graph.attr("graph", label=_title(kb, "decision charts", decision_legend(c.diagram for c in book.charts),
+                                     book.in_every_case, note))
     spoken: Spoken = {}
     setattr(graph, SPOKEN, spoken)
     for k, chart in enumerate(book.charts):

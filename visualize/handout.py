@@ -36,10 +36,12 @@ _NODE = re.compile(r"^\t(\w+) \[")  # a node statement of the DOT source
 
 
 def footnotes(book: ChartBook, k: int) -> dict[str, int]:
-    """Code -> its footnote number in chart k: every code drawn in a box, in chart order."""
+    """Code -> its footnote number in chart k: every code drawn in a box, in the knowledge
+    base's order (a conclusion chart's conclusion too: its note quotes the rules drawing it)."""
     chart = book.charts[k]
     drawn = {c for o in chart.diagram.outcomes().values() for c in (*o.recommended, *o.forbidden)}
-    return {code: n for n, code in enumerate((c for c in book.kb.outcomes if c in drawn), 1)}
+    kb = book.kb
+    return {code: n for n, code in enumerate((c for c in [*kb.outcomes, *kb.derived_facts] if c in drawn), 1)}
 
 
 def _source_number(kb: KnowledgeBase) -> dict[str, int]:

@@ -15,6 +15,8 @@ things, decided from the whole path into it, not from the last arrow:
 * a milestone the chart starts from (a conclusion of an earlier stage, "Resistance
   suspected?") is not established, and established it would change the advice: "Resistance
   suspected: not established → see chart 8", the chart of that stage;
+* in a conclusion chart (how the rules draw a stage's conclusion), where it is not drawn and
+  no unknown answer would draw it: "Treatment failure: not established → see chart 5";
 * otherwise this chart has nothing for the patient: "Not indicated here → see <where>", the
   next chart of the pathway (or the overview).
 
@@ -28,6 +30,7 @@ import itertools
 
 from guidekb.visualize.decisions import Branch, Decision, Diagram, Outcome
 from guidekb.visualize.questions import NOT_ESTABLISHED
+from guidekb.visualize.style import conclusion_words
 
 FIND_OUT = "Find out"
 NOT_HERE = "Not indicated here"
@@ -52,6 +55,8 @@ def leaf_text(diagram: Diagram, leaf: int, elsewhere: str) -> str:
     topics = find_out_topics(diagram, leaf)
     if topics:
         return f"{FIND_OUT}: {join_topics(topics)}"
+    if diagram.conclusion is not None:  # a conclusion chart: the pathway goes on without it
+        return f"{conclusion_words(diagram.kb, diagram.conclusion)}: {NOT_ESTABLISHED} → see {elsewhere}"
     return f"{NOT_HERE} → see {elsewhere}"
 
 

@@ -31,7 +31,7 @@ def listing(book: ChartBook, case: Mapping[str, Any] | None = None) -> dict[str,
     slides = slide_names(book, case) if dot_available() else [[] for _ in book.charts]
     for k, chart in enumerate(book.charts):
         codes = list(chart.codes) or [c for o in chart.diagram.outcomes().values()
-                                      for c in (*o.recommended, *o.forbidden)]
+                                      for c in (*o.recommended, *o.forbidden) if c in kb.outcomes]
         codes = list(dict.fromkeys(codes))
         charts.append({
             "number": k + 1,
@@ -40,6 +40,7 @@ def listing(book: ChartBook, case: Mapping[str, Any] | None = None) -> dict[str,
             "stage": {"name": chart.stage, "title": titles.get(chart.stage, chart.stage)},
             "questions": len(chart.diagram.decisions()),
             "advice": [{"code": c, "text": kb.outcomes[c].text} for c in codes],
+            "conclusion": chart.conclusion,
             "files": {
                 "html": f"decisions.html#{chart_anchor(k)}",
                 "by_code": [f"by-code/{c}.{ext}" for c in codes for ext in ("svg", "png")],
@@ -65,8 +66,8 @@ def listing_text(book: ChartBook, case: Mapping[str, Any] | None = None) -> str:
              f"{len(data['charts'])} decision charts", "",
              "overview  Clinical pathway: overview  (--view overview)"]
     for chart in data["charts"]:
-        lines.append(f"chart-{chart['number']:<3} {chart['title']}  "
-                     f"({chart['questions']} questions; --chart {chart['number']})")
+        asked = f"{chart['questions']} question{'' if chart['questions'] == 1 else 's'}"
+        lines.append(f"chart-{chart['number']:<3} {chart['title']}  ({asked}; --chart {chart['number']})")
         lines.append(f"          {_slides_in_words(chart['files']['slides'])}")
     return "\n".join(lines) + "\n"
 

@@ -157,7 +157,7 @@ def _always_box(kb: KnowledgeBase, always: Outcome) -> list[str]:
 
 def book_mermaid(book: ChartBook, case: Mapping[str, Any] | None = None) -> str:
     """Every chart of a book, stacked; with a `case`, its path through each chart."""
-    if len(book.charts) == 1 and not book.charts[0].codes:
+    if len(book.charts) == 1 and book.charts[0].whole:
         return diagram_mermaid(book.charts[0].diagram, case, book.next_chart(0), book.in_every_case)
     links = Links()
     lines = [*_header(book.kb, "decision charts", "TD"), *_always_box(book.kb, book.in_every_case)]

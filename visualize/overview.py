@@ -83,7 +83,7 @@ def overview_graph(book: ChartBook, scale: float = 1.0, width: int = 26,
             chart = book.charts[k]
             rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" HREF="#{chart_anchor(k)}" '
                         f'TOOLTIP="{dot_html_attr(_contents(book, k))}"><FONT POINT-SIZE="{text_pt}">'
-                        f"{dot_html(f'Chart {k + 1}: {_without_stage(chart.title)}', width)}"
+                        f"{dot_html(f'Chart {k + 1}: {_short(_without_stage(chart.title))}', width)}"
                         "</FONT></TD></TR>")
         fill = style.DERIVED_FILL if charts.get(stage.name) else "#FFFFFF"
         label = (f'<<TABLE BORDER="1" STYLE="rounded" COLOR="{style.DERIVED_LINE}" BGCOLOR="{fill}" '
@@ -103,7 +103,12 @@ def _contents(book: ChartBook, k: int) -> str:
     chart = book.charts[k]
     codes = chart.codes or tuple(c for o in chart.diagram.outcomes().values()
                                  for c in (*o.recommended, *o.forbidden))
-    return "; ".join(dict.fromkeys(book.kb.outcomes[c].text for c in codes)) or chart.title
+    return "; ".join(dict.fromkeys(style.outcome_text(book.kb, c) for c in codes)) or chart.title
+
+
+def _short(text: str, limit: int = 44) -> str:
+    """A chart's title cut to fit its stage's box (the tooltip and the chart say it all)."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _without_stage(title: str) -> str:

@@ -24,7 +24,15 @@ import graphviz
 
 from guidekb.visualize import style
 from guidekb.visualize.decisions import Decision, Diagram, Outcome, without
-from guidekb.visualize.dot import SPOKEN, _draw_diagram, _new_graph, _path, outcome_label
+from guidekb.visualize.dot import (
+    DECISION_LEGEND,
+    SPOKEN,
+    _draw_diagram,
+    _new_graph,
+    _path,
+    decision_legend,
+    outcome_label,
+)
 from guidekb.visualize.escaping import dot_html, dot_text
 from guidekb.visualize.labels import edge_label
 from guidekb.visualize.measure import measure, measure_all
@@ -171,10 +179,13 @@ def _heading(diagram: Diagram, heading: str, sheet: Sheet, part: int, count: int
                  (f"{style.DO_NOT}: prohibited", style.PROHIBITION_FILL, style.PROHIBITION_LINE,
                   f'BORDER="{style.PROHIBITION_BORDER}"'),
                  ("unknown = not recorded", "#FFFFFF", "#9E9E9E", 'STYLE="rounded"')]
+        extra_cells = decision_legend([diagram])[len(DECISION_LEGEND):]  # milestones, conclusions
+        cells += [(text, fill, line, 'STYLE="rounded"') for text, fill, line in extra_cells]
         tds = [f'<TD BGCOLOR="{fill}" COLOR="{line}" {extra}><FONT POINT-SIZE="10">{dot_html(text)}'
                "</FONT></TD>" for text, fill, line, extra in cells]
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="4"><TR>{"".join(tds[:2])}</TR>'
-                    f'<TR>{"".join(tds[2:])}</TR></TABLE></TD></TR>')
+                    f'<TR>{"".join(tds[2:4])}</TR>'
+                    + "".join(f"<TR>{td}</TR>" for td in tds[4:]) + "</TABLE></TD></TR>")
     return f'<<TABLE BORDER="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
 

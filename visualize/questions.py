@@ -18,6 +18,7 @@ from guidekb.engine.format.conditions import facts_read
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.models import FactSpec
 from guidekb.engine.semantics.cut_points import cut_points, regions, tested_items
+from guidekb.visualize.style import conclusion_words
 
 ABSENT = None  # the value of the "unknown" answer: the fact is left out of the case
 
@@ -85,8 +86,7 @@ NOT_ESTABLISHED = "not established"
 
 def milestone_question(kb: KnowledgeBase, name: str) -> Question:
     """The conclusion `name` asked as a question: "Resistance suspected?"."""
-    words = humanize(name)
-    topic = f"{words[:1].upper()}{words[1:]}"
+    topic = conclusion_words(kb, name)
     answers = (Answer("yes", True, True), Answer(NOT_ESTABLISHED, False, False))
     return Question(name, None, f"{topic}?", answers, topic, milestone=True)
 

@@ -50,13 +50,34 @@ def code_anchor(code: str) -> str:
     return f"code-{code}"
 
 
+ESTABLISHED = "established"
+
+
+def conclusion_words(kb: KnowledgeBase, name: str) -> str:
+    """A conclusion in words: its question without the mark ("Treatment for resistant HSV
+    indicated"), else its name ("resistance_suspected" -> "Resistance suspected")."""
+    asked = (kb.derived_facts[name].question or "").strip().removesuffix("?").strip()
+    words = asked or name.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
 def outcome_text(kb: KnowledgeBase, code: str) -> str:
+    """The words of a leaf's code: an outcome's text, or for the conclusion a conclusion chart
+    ends in, "Treatment failure: established"."""
+    if code not in kb.outcomes and code in kb.derived_facts:
+        return f"{conclusion_words(kb, code)}: {ESTABLISHED}."
     return kb.outcomes[code].text
 
 
+def is_conclusion(kb: KnowledgeBase, code: str) -> bool:
+    """Whether a leaf's code is a conclusion (a conclusion chart's), drawn as a stage, not an action."""
+    return code not in kb.outcomes and code in kb.derived_facts
+
+
 def rules_acting_on(kb: KnowledgeBase, code: str) -> list[str]:
-    """Rules that recommend or forbid a code, in knowledge-base order."""
-    return [r.id for r in kb.rules if code in r.then.recommend or code in (p.code for p in r.then.forbid)]
+    """Rules that recommend or forbid a code (or draw a conclusion), in knowledge-base order."""
+    return [r.id for r in kb.rules if code in r.then.recommend or code in (p.code for p in r.then.forbid)
+            or (code not in kb.outcomes and code in r.then.derive)]
 
 
 def rule_sources(kb: KnowledgeBase, rule_ids: list[str]) -> str:
