@@ -67,6 +67,20 @@ UNSAFE = [pytest.param(_group_writable, id="group-writable"),
           pytest.param(_world_writable, id="world-writable"),
           pytest.param(_someone_elses, id="someone else's", marks=needs_root),
           pytest.param(_a_link, id="a link")]
+# The root, when it is the user's and only open to others (an older guidekb under umask 002),
+# is closed by the first write instead (test_an_open_root_of_ours_is_closed_by_a_write).
+UNSAFE_ROOT = [pytest.param(_someone_elses, id="someone else's", marks=needs_root),
+               pytest.param(_a_link, id="a link")]
+
+
+@pytest.mark.parametrize("opened", [0o775, 0o777])
+def test_an_open_root_of_ours_is_closed_by_a_write(hsv_kb: KnowledgeBase, home: Path, opened: int) -> None:
+    home.mkdir(parents=True)
+    home.chmod(opened)
+    assert _grouping(hsv_kb) is None and home.stat().st_mode & 0o777 == opened, "a read changes nothing"
+    bookcache.write_grouping(hsv_kb, LIMIT, GROUPS)
+    assert home.stat().st_mode & 0o777 == opened & ~0o022
+    assert _grouping(hsv_kb) == GROUPS
 
 
 # --- the chart groupings -----------------------------------------------------------------------
@@ -86,8 +100,10 @@ def _plant_grouping(kb: KnowledgeBase, folder: Path, scratch: Path) -> None:
     shutil.move(entry, real / entry.name)
 
 
-@pytest.mark.parametrize("unsafe", UNSAFE)
-@pytest.mark.parametrize("which", ["root", "charts"])
+@pytest.mark.parametrize(("which", "unsafe"), [*(pytest.param("root", *p.values, marks=p.marks, id=f"root-{p.id}")
+                                                 for p in UNSAFE_ROOT),
+                                               *(pytest.param("charts", *p.values, marks=p.marks, id=f"charts-{p.id}")
+                                                 for p in UNSAFE)])
 def test_an_unsafe_folder_means_no_grouping_read_or_written(hsv_kb: KnowledgeBase, home: Path, tmp_path: Path,
                                                              which: str, unsafe: Callable[[Path], None]) -> None:
     folder = home if which == "root" else home / "charts"
@@ -148,7 +164,7 @@ def _count_dot(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @needs_dot
-@pytest.mark.parametrize("unsafe", UNSAFE)
+@pytest.mark.parametrize("unsafe", UNSAFE_ROOT)
 def test_an_unsafe_root_means_no_sizes_read_or_written(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        unsafe: Callable[[Path], None]) -> None:
     unsafe(home)
@@ -206,8 +222,10 @@ def test_a_private_root_keeps_the_sizes(home: Path, monkeypatch: pytest.MonkeyPa
 
 # --- the verified knowledge bases, in their default folder --------------------------------------
 
-@pytest.mark.parametrize("unsafe", UNSAFE)
-@pytest.mark.parametrize("which", ["root", "kb"])
+@pytest.mark.parametrize(("which", "unsafe"), [*(pytest.param("root", *p.values, marks=p.marks, id=f"root-{p.id}")
+                                                 for p in UNSAFE_ROOT),
+                                               *(pytest.param("kb", *p.values, marks=p.marks, id=f"kb-{p.id}")
+                                                 for p in UNSAFE)])
 def test_an_unsafe_folder_means_no_knowledge_base_cached(home: Path, tmp_path: Path, which: str,
                                                         unsafe: Callable[[Path], None]) -> None:
     kb = Path(shutil.copytree(HSV_KB, tmp_path / "kb-copy"))

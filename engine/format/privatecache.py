@@ -41,13 +41,18 @@ def _owned(info: os.stat_result, forbidden: int) -> bool:
     return info.st_uid == os.getuid() and info.st_mode & forbidden == 0
 
 
-def _safe_folder(folder: Path, forbidden: int, create: bool) -> bool:
+def _safe_folder(folder: Path, forbidden: int, create: bool, close: bool = False) -> bool:
     """Whether `folder` (created 0700 first if `create`) is a real folder, not a link, that is
-    the user's and has none of the `forbidden` permission bits."""
+    the user's and has none of the `forbidden` permission bits. With `close` (and `create`),
+    such a folder of the user's that has them loses them first."""
     try:
         if create:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.lstat()
+        if close and create and stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() \
+                and info.st_mode & forbidden:
+            os.chmod(folder, stat.S_IMODE(info.st_mode) & ~forbidden)
+            info = folder.lstat()
     except OSError:
         return False
     return stat.S_ISDIR(info.st_mode) and _owned(info, forbidden)
@@ -65,7 +70,10 @@ def cache_folder(name: str = "", *, create: bool) -> Path | None:
     if not cache_enabled():
         return None
     root = cache_root()
-    if not _safe_folder(root, 0o022, create):
+    # An older guidekb made the root under the user's umask: 0775 under the common 002. Left so,
+    # every cache would be off for good, silently; the first write closes it instead (what is
+    # in it is still checked entry by entry, so nothing another user put there is read).
+    if not _safe_folder(root, 0o022, create, close=True):
         return None
     return private_folder(root / name, create=create) if name else root
 
