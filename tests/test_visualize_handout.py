@@ -74,3 +74,17 @@ def test_the_handout_pdf_shows_numbered_citations_and_the_reference_list(hsv_kb:
 def test_an_unknown_preset_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["flowchart", "--preset", "poster", "-o", "x.pdf"])
     assert result.exit_code == 2 and "choose handout or slide" in result.output
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
+def test_a_small_chart_has_its_notes_on_its_own_page(hsv_kb: KnowledgeBase) -> None:
+    """The notes go under the chart's last part when they fit, centred under it; a notes block
+    placed beside the chart (dot did so with a node below every node: 724 pt on a 538 pt page)
+    sent the notes of every small chart to a page of their own."""
+    book = chart_book(hsv_kb)
+    pages = handout_pages(book)
+    together = {p.chart for p in pages if p.what.endswith(", notes") and ", part " in p.what}
+    alone = {p.chart for p in pages if p.what.endswith(", notes") and ", part " not in p.what}
+    short = {k for k in range(len(book.charts)) if len(note_lines(book, k)) <= 4}
+    assert short and short <= together, sorted(short - together)
+    assert len(together) > len(alone)

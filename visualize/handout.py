@@ -32,7 +32,6 @@ from guidekb.visualize.overview import overview_graph
 from guidekb.visualize.paging import A4, PAPERS, Sheet, fits, natural_size, on_sheet, paged_chart
 
 A4_INCHES = (A4.width, A4.height)
-_NODE = re.compile(r"^\t(\w+) \[")  # a node statement of the DOT source
 
 
 def footnotes(book: ChartBook, k: int) -> dict[str, int]:
@@ -85,16 +84,34 @@ def reference_lines(kb: KnowledgeBase) -> list[str]:
 
 
 def _notes_node(graph: graphviz.Digraph, lines: list[str], heading: str, width: int = 96) -> None:
-    """The notes as one block under everything drawn (an invisible arrow from every node)."""
+    """The notes as the one block of a page of their own."""
+    graph.node("notes", shape="plain", label=_notes_table(lines, heading, width))
+
+
+_ATTRIBUTES = re.compile(r"\t(graph|node|edge) \[")  # a graph-wide attribute statement (one tab: top level)
+
+
+def _with_notes_below(graph: graphviz.Digraph, lines: list[str], heading: str,
+                      width: int) -> graphviz.Digraph:
+    """The drawing with the notes under it, as the label at the foot of a frameless cluster
+    holding everything drawn: the cluster is as wide as the wider of the two, the notes
+    centred under the chart. (A notes node below every node was placed by dot beside the
+    chart, not under it: chart 3 and its three lines of notes came to 724 pt on a 538 pt
+    page, so every small chart's notes took a page of their own.)"""
+    page = graph.copy()
+    attributes = [line for line in page.body if _ATTRIBUTES.match(line)]
+    drawn = [line for line in page.body if not _ATTRIBUTES.match(line)]
+    notes = _notes_table(lines, heading, width)
+    page.body = [*attributes, "\tsubgraph cluster_notes {\n",
+                 f"\t\tgraph [peripheries=0 labelloc=b labeljust=l label={notes}]\n", *drawn, "\t}\n"]
+    return page
+
+
+def _notes_table(lines: list[str], heading: str, width: int) -> str:
     rows = [f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12"><B>{dot_html(heading)}</B></FONT></TD></TR>']
     rows += [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{dot_html(line, width)}'
              "</FONT></TD></TR>" for line in lines]
-    drawn = [m.group(1) for line in graph.body
-             if (m := _NODE.match(line)) and m.group(1) not in ("graph", "node", "edge")]
-    graph.node("notes", shape="plain",
-               label=f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0">{"".join(rows)}</TABLE>>')
-    for name in drawn:
-        graph.edge(name, "notes", style="invis", weight="0")
+    return f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0">{"".join(rows)}</TABLE>>'
 
 
 def _note_width(sheet: Sheet) -> int:
@@ -148,8 +165,7 @@ def handout_pages(book: ChartBook, sheet: Sheet = A4) -> list[Page]:
         heading = f"Chart {k + 1} of {len(book.charts)}: {chart.title}"
         parts = paged_chart(chart.diagram, heading, book.next_chart(k), sheet, notes=footnotes(book, k))
         lines = note_lines(book, k)
-        last = parts[-1].graph.copy()
-        _notes_node(last, lines, NOTES_HEADING, _note_width(sheet))
+        last = _with_notes_below(parts[-1].graph, lines, NOTES_HEADING, _note_width(sheet))
         together = not parts[-1].scaled and fits(last, sheet)
         for part in parts[:-1] if together else parts:
             what = f"chart {k + 1}, part {part.number} of {part.count}"
