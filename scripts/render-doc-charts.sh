@@ -11,8 +11,8 @@ $G flowchart --view overview --format svg -o "$OUT/overview.svg" --force
 $G flowchart --view overview --format png -o "$OUT/overview.png" --force
 $G flowchart --view decisions --format svg -o "$OUT/decisions.svg" --force
 $G flowchart --view decisions --format png --dpi 48 -o "$OUT/decisions.png" --force
-$G flowchart --view decisions --focus iv_foscarnet --format svg -o "$OUT/decisions-iv_foscarnet.svg" --force
-$G flowchart --view decisions --focus iv_foscarnet --format png -o "$OUT/decisions-iv_foscarnet.png" --force
+$G flowchart --view decisions --focus obtain_culture_susceptibility --format svg -o "$OUT/decisions-culture.svg" --force
+$G flowchart --view decisions --focus obtain_culture_susceptibility --format png -o "$OUT/decisions-culture.png" --force
 # the patient's path through the treatment chart (found by its advice, not its number)
 TREAT=$($G flowchart --list --format json | .venv/bin/python -c \
   'import json, sys; print(next(c["number"] for c in json.load(sys.stdin)["charts"] if any(a["code"] == "iv_foscarnet" for a in c["advice"])))')

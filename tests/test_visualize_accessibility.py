@@ -111,7 +111,7 @@ def test_mermaid_is_one_top_down_block_per_chart_without_dead_links(hsv_kb: Know
 
 @needs_dot
 def test_svg_titles_are_the_questions_and_answers_not_internal_names(hsv_kb: KnowledgeBase) -> None:
-    for svg in (chart(hsv_kb, "decisions", "svg", focus="famciclovir").decode(),
+    for svg in (chart(hsv_kb, "decisions", "svg", focus="verify_dosing_adherence").decode(),
                 chart(hsv_kb, "decisions", "svg").decode()):
         titles = re.findall(r"<title>([^<]*)</title>", svg)
         internal = [t for t in titles if re.fullmatch(r"(n|c\d+_)\d+(_open\d+)?(&#45;&gt;.*)?", t)]

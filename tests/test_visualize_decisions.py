@@ -21,7 +21,7 @@ from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.engine.format.loading import load_knowledge_base
 from guidekb.engine.qa.reference import reference_evaluate
 from guidekb.engine.runtime.evaluation import Engine
-from guidekb.visualize.chartbook import PAGE_LIMIT, chart_book
+from guidekb.visualize.chartbook import PAGE_LIMIT, chart_book, focus_diagram
 from guidekb.visualize.decisions import (
     Branch,
     Decision,
@@ -379,3 +379,21 @@ def test_a_milestone_arrow_swapped_is_caught(hsv_kb: KnowledgeBase) -> None:
                                       diagram.because, diagram.conclusion), cap=2)
             caught += 1
     assert tried == caught >= 5
+
+
+def test_every_focused_chart_agrees_with_the_engine_and_points_into_the_book(hsv_kb: KnowledgeBase) -> None:
+    """`--focus CODE` (and the by-code exports) draw as the book does, from the milestones the
+    book has charts of; every such chart is proven against the engine like the book's."""
+    book = chart_book(hsv_kb)
+    own = {c.conclusion: k for k, c in enumerate(book.charts) if c.conclusion is not None}
+    milestones = 0
+    for code in hsv_kb.outcomes:
+        diagram = focus_diagram(hsv_kb, code)
+        assert diagram.focus == frozenset({code})
+        assert_agrees(diagram, cap=2)
+        for node in diagram.decisions().values():
+            question = diagram.question(node)
+            if question.milestone:
+                assert question.place == f"chart {own[question.fact] + 1}"
+                milestones += 1
+    assert milestones >= 15

@@ -17,7 +17,7 @@ from guidekb.cli import app
 from guidekb.engine.format.cases import load_case
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
-from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.chartbook import chart_book, focus_diagram
 from guidekb.visualize.measure import measure_all
 from guidekb.visualize.paging import SLIDE
 from guidekb.visualize.pathway import pathway_diagram
@@ -65,11 +65,13 @@ def test_every_chart_the_case_reaches_advice_in(hsv_kb: KnowledgeBase) -> None:
 @needs_dot
 def test_cli_writes_the_steps_as_3840x2160_pngs(tmp_path: Path, hsv_kb: KnowledgeBase) -> None:
     out = tmp_path / "slides"
-    result = CliRunner().invoke(app, ["flowchart", "--case", str(CASE), "--focus", "iv_foscarnet",
+    focus = "stop_ineffective_oral_antiviral"  # a focused chart the case takes several steps through
+    result = CliRunner().invoke(app, ["flowchart", "--case", str(CASE), "--focus", focus,
                                       "--steps", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    path = follow(pathway_diagram(hsv_kb, "iv_foscarnet"), load_case(CASE, hsv_kb))
+    path = follow(focus_diagram(hsv_kb, focus), load_case(CASE, hsv_kb))
     written = sorted(p.name for p in out.glob("*.png"))
+    assert len(path.steps) >= 2
     assert written == [f"chart-01-step-{n:02d}.png" for n in range(1, len(path.steps) + 1)]
     for name in (written[0], written[-1]):
         width, height = struct.unpack(">II", (out / name).read_bytes()[16:24])

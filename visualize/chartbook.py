@@ -13,6 +13,7 @@ the same way for every case (e.g. "never topical acyclovir") are listed once, no
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from guidekb.engine.format.knowledge import KnowledgeBase
@@ -261,23 +262,38 @@ def _placed(question: Question, place: str) -> Question:
 
 
 def _with_places(kb: KnowledgeBase, charts: list[Chart]) -> tuple[Chart, ...]:
-    """The charts, each milestone question naming the first chart of its stage ("chart 6"),
-    where the reader finds how that conclusion is drawn (the overview when no chart is of it)."""
+    """The charts, each milestone question naming the chart of its conclusion ("chart 10"),
+    where the reader finds how that conclusion is drawn."""
+    return tuple(replace(chart, diagram=_placed_diagram(kb, chart.diagram, charts)) for chart in charts)
+
+
+def _placed_diagram(kb: KnowledgeBase, diagram: Diagram, charts: Sequence[Chart]) -> Diagram:
+    """`diagram` with each milestone question naming where `charts` show how it is drawn: its
+    conclusion's chart, else the first chart of its stage, else the overview."""
+    vocab = diagram.vocabulary
+    if not any(q.milestone for q in vocab.questions):
+        return diagram
     first: dict[str, int] = {}
     for k, chart in enumerate(charts):
         first.setdefault(chart.stage, k)
     own = {chart.conclusion: k for k, chart in enumerate(charts) if chart.conclusion is not None}
     stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
-    placed: list[Chart] = []
-    for chart in charts:
-        vocab = chart.diagram.vocabulary
-        if not any(q.milestone for q in vocab.questions):
-            placed.append(chart)
-            continue
-        questions = tuple(q if not q.milestone else _placed(q, _place(q.fact, own, first, stage_of))
-                          for q in vocab.questions)
-        placed.append(replace(chart, diagram=replace(chart.diagram, vocabulary=Vocabulary(questions))))
-    return tuple(placed)
+    questions = tuple(q if not q.milestone else _placed(q, _place(q.fact, own, first, stage_of))
+                      for q in vocab.questions)
+    return replace(diagram, vocabulary=Vocabulary(questions))
+
+
+def focus_diagram(kb: KnowledgeBase, code: str) -> Diagram:
+    """The chart of one code (`--focus CODE`, the by-code exports), drawn as the book draws
+    it: from the milestones that have a chart of their own in the book, each naming it, so a
+    focused chart is as small as the book's and points into it. A book that is the whole
+    knowledge base in one chart has no such charts: the code's chart then asks everything,
+    from the first question of the pathway."""
+    book = chart_book(kb)
+    own = {chart.conclusion for chart in book.charts if chart.conclusion is not None}
+    milestones = tuple(c for c in milestones_of(kb, (code,)) if c in own)
+    diagram = build_diagram(kb, code, order=question_order(kb), milestones=milestones)
+    return _placed_diagram(kb, diagram, book.charts)
 
 
 def _first_groups(kb: KnowledgeBase, charted: list[str], per_code: dict[str, Diagram], limit: int,

@@ -19,7 +19,7 @@ import graphviz
 
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.visualize import style
-from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.chartbook import chart_book, focus_diagram
 from guidekb.visualize.decisions import Diagram
 from guidekb.visualize.dot import book_graph, diagram_graph, dot_available, render, rules_graph
 from guidekb.visualize.errors import GraphvizMissing, UnknownCode, VisualizeError
@@ -28,7 +28,6 @@ from guidekb.visualize.html import html_page
 from guidekb.visualize.mermaid import book_mermaid, diagram_mermaid, overview_mermaid, rules_mermaid
 from guidekb.visualize.output_files import OutputFolder
 from guidekb.visualize.overview import overview_graph
-from guidekb.visualize.pathway import pathway_diagram
 from guidekb.visualize.patient import follow
 from guidekb.visualize.text_version import chart_items, html_list, html_path, markdown_book, path_items
 
@@ -70,7 +69,7 @@ def drawing(kb: KnowledgeBase, view: str, focus: str | None = None,
     if view == "overview":
         return overview_graph(chart_book(kb))
     if focus is not None:
-        return diagram_graph(pathway_diagram(kb, focus), case=case)
+        return diagram_graph(focus_diagram(kb, focus), case=case)
     return book_graph(chart_book(kb), case)
 
 
@@ -86,7 +85,7 @@ def mermaid(kb: KnowledgeBase, view: str, focus: str | None = None,
     if view == "overview":
         return overview_mermaid(chart_book(kb))
     if focus is not None:
-        return diagram_mermaid(pathway_diagram(kb, focus), case)
+        return diagram_mermaid(focus_diagram(kb, focus), case)
     return book_mermaid(chart_book(kb), case)
 
 
@@ -145,7 +144,7 @@ def chart(kb: KnowledgeBase, view: str, fmt: str, focus: str | None = None, dpi:
             if number is not None:
                 diagram, _, elsewhere = book_chart(kb, number)
             else:
-                diagram = (pathway_diagram(kb, focus) if focus is not None
+                diagram = (focus_diagram(kb, focus) if focus is not None
                            else chart_book(kb).charts[0].diagram)
                 elsewhere = style.ELSEWHERE if focus is not None else style.NOWHERE
             svg += _text_version(diagram, elsewhere, case)
@@ -191,7 +190,7 @@ def _plan(kb: KnowledgeBase, formats: list[str], per_code: bool) -> list[tuple[s
 
         def code_chart(code: str, fmt: str) -> bytes:
             if code not in graphs:
-                graphs[code] = diagram_graph(pathway_diagram(kb, code))
+                graphs[code] = diagram_graph(focus_diagram(kb, code))
             return render(graphs[code], fmt)
 
         plan += [(f"by-code/{code}.{fmt}", partial(code_chart, code, fmt))

@@ -18,10 +18,10 @@ from typing import Any
 import graphviz
 
 from guidekb.visualize import style
-from guidekb.visualize.chartbook import ChartBook
+from guidekb.visualize.chartbook import ChartBook, focus_diagram
 from guidekb.visualize.overview import slide_graph
 from guidekb.visualize.paging import SLIDE, Part, on_sheet, paged_chart
-from guidekb.visualize.pathway import pathway_diagram, stages
+from guidekb.visualize.pathway import stages
 
 OVERVIEW_SLIDE = "overview.png"
 
@@ -55,7 +55,7 @@ def chart_slides(book: ChartBook, number: int | None = None, focus: str | None =
         book_chart(book.kb, number)
         parts = chart_parts(book, number - 1, case)
     elif focus is not None:
-        diagram = pathway_diagram(book.kb, focus)
+        diagram = focus_diagram(book.kb, focus)
         heading = f"Decision chart: {style.codes_in_words(book.kb, [focus])}"
         parts = paged_chart(diagram, heading, style.ELSEWHERE, SLIDE, case)
     else:

@@ -20,7 +20,7 @@ from guidekb.engine.format.inert import inert
 from guidekb.engine.format.knowledge import KnowledgeBase
 from guidekb.formats import print_json
 from guidekb.options import DEFAULT_KB, KbOption, load
-from guidekb.visualize.chartbook import chart_book
+from guidekb.visualize.chartbook import chart_book, focus_diagram
 from guidekb.visualize.dot import render
 from guidekb.visualize.errors import UnknownCode, VisualizeError
 from guidekb.visualize.export import EXTENSIONS, FORMATS, TEXT_FORMATS, VIEWS, chart, write_all
@@ -29,7 +29,6 @@ from guidekb.visualize.listing import listing, listing_text
 from guidekb.visualize.output_files import OutputFolder, write_file
 from guidekb.visualize.overview import SLIDE_DPI
 from guidekb.visualize.paging import PAPERS
-from guidekb.visualize.pathway import pathway_diagram
 from guidekb.visualize.slides import all_slides, chart_slides
 from guidekb.visualize.steps import step_slides
 from guidekb.visualize.style import codes_in_words
@@ -116,7 +115,7 @@ def _write_steps(knowledge: KnowledgeBase, facts: dict[str, Any] | None, focus: 
     book = chart_book(knowledge)
     if focus is not None and focus not in knowledge.outcomes:
         raise UnknownCode(focus, knowledge)
-    diagram = None if focus is None else pathway_diagram(knowledge, focus)
+    diagram = None if focus is None else focus_diagram(knowledge, focus)
     heading = "Decision chart" if focus is None else f"Decision chart: {codes_in_words(knowledge, [focus])}"
     slides = step_slides(book, facts, diagram, heading)
     with OutputFolder(output, force=force) as folder:
