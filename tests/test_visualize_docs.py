@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guidekb.cli import app
+from guidekb.engine.format.knowledge import KnowledgeBase
 from tests.conftest import ROOT
 
 PAGE = ROOT / "docs" / "educators.md"
@@ -44,3 +45,15 @@ def test_each_command_runs(command: str, tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     if "-o" in argv:
         assert Path(argv[argv.index("-o") + 1]).stat().st_size > 100
+
+
+def test_the_milestones_the_pages_quote_are_the_books(hsv_kb: KnowledgeBase) -> None:
+    """The README and educators.md quote milestones with their chart numbers ("Resistance
+    suspected? (see chart 10)"): each is a question some chart of the default book asks, so a
+    change to the rules or the grouping that renumbers the charts fails here, not in print."""
+    from guidekb.visualize.chartbook import chart_book
+
+    asked = {q.text for chart in chart_book(hsv_kb).charts for q in chart.diagram.vocabulary.questions}
+    quoted = {m for page in ("README.md", "docs/educators.md")
+              for m in re.findall(r'"([^"?]+\? \(see chart \d+\))"', (ROOT / page).read_text(encoding="utf-8"))}
+    assert len(quoted) >= 2 and quoted <= asked, sorted(quoted - asked)

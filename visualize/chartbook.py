@@ -218,7 +218,29 @@ def milestones_of(kb: KnowledgeBase, codes: tuple[str, ...] | list[str]) -> tupl
     own = stage_of_codes(kb, tuple(codes))
     every = stages(kb)
     names = [stage.name for stage in every]
-    return tuple(c for stage in every[:names.index(own) + 1] for c in stage.conclusions)
+    trivial = _trivial_conclusions(kb)
+    return tuple(c for stage in every[:names.index(own) + 1] for c in stage.conclusions if c not in trivial)
+
+
+_TRIVIAL: OrderedDict[str, frozenset[str]] = OrderedDict()
+
+
+def _trivial_conclusions(kb: KnowledgeBase) -> frozenset[str]:
+    """Conclusions whose own chart would ask one question at most ("Resistance confirmed" is
+    "culture: acyclovir resistant"): a chart that says only that is not worth a page, so the
+    charts ask that question in its place. Computed once per knowledge-base content."""
+    found = _TRIVIAL.get(kb.content_hash)
+    if found is None:
+        conclusions, order = stage_order(kb), question_order(kb)
+        trivial: set[str] = set()
+        for k, name in enumerate(conclusions):
+            before = tuple(c for c in conclusions[:k] if c not in trivial)
+            if len(build_diagram(kb, order=order, milestones=before, conclusion=name).decisions()) <= 1:
+                trivial.add(name)
+        found = _TRIVIAL[kb.content_hash] = frozenset(trivial)
+        while len(_TRIVIAL) > _BOOKS_KEPT:
+            _TRIVIAL.popitem(last=False)
+    return found
 
 
 def _asked_milestones(charts: list[Chart]) -> set[str]:
@@ -241,7 +263,8 @@ def _conclusion_charts(kb: KnowledgeBase, order: list[str], needed: set[str]) ->
         if name in built:
             continue
         k = conclusions.index(name)
-        diagram = build_diagram(kb, order=order, milestones=tuple(conclusions[:k]), conclusion=name)
+        before = tuple(c for c in conclusions[:k] if c not in _trivial_conclusions(kb))
+        diagram = build_diagram(kb, order=order, milestones=before, conclusion=name)
         built[name] = chart = Chart((), diagram, stage_of[name], name)
         pending |= _asked_milestones([chart]) - set(built)
     return [chart for chart in built.values() if chart.diagram.decisions()]
