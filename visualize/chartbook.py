@@ -200,7 +200,7 @@ def _chart_book(kb: KnowledgeBase, limit: int) -> ChartBook:
     codes = list(kb.outcomes)
     names = [stage.name for stage in stages(kb)]
     charts = [Chart(c.codes, c.diagram, stage_of_codes(kb, c.codes)) for c in grouped]
-    charts += _conclusion_charts(kb, order, _asked_milestones(charts))
+    charts += _conclusion_charts(kb, _asked_milestones(charts))
     conclusions = stage_order(kb)
     charts.sort(key=lambda chart: (names.index(chart.stage), chart.conclusion is None,
                                    conclusions.index(chart.conclusion) if chart.conclusion is not None
@@ -218,28 +218,30 @@ def milestones_of(kb: KnowledgeBase, codes: tuple[str, ...] | list[str]) -> tupl
     own = stage_of_codes(kb, tuple(codes))
     every = stages(kb)
     names = [stage.name for stage in every]
-    trivial = _trivial_conclusions(kb)
-    return tuple(c for stage in every[:names.index(own) + 1] for c in stage.conclusions if c not in trivial)
+    drawn = _conclusion_diagrams(kb)
+    return tuple(c for stage in every[:names.index(own) + 1] for c in stage.conclusions if c in drawn)
 
 
-_TRIVIAL: OrderedDict[str, frozenset[str]] = OrderedDict()
+_CONCLUSIONS: OrderedDict[str, dict[str, Diagram]] = OrderedDict()
 
 
-def _trivial_conclusions(kb: KnowledgeBase) -> frozenset[str]:
-    """Conclusions whose own chart would ask one question at most ("Resistance confirmed" is
-    "culture: acyclovir resistant"): a chart that says only that is not worth a page, so the
-    charts ask that question in its place. Computed once per knowledge-base content."""
-    found = _TRIVIAL.get(kb.content_hash)
+def _conclusion_diagrams(kb: KnowledgeBase) -> dict[str, Diagram]:
+    """Each conclusion worth a chart of its own, in pathway order, with the diagram of how the
+    rules draw it (from the conclusions before it that are worth one too). A conclusion whose
+    diagram would ask one question at most ("Resistance confirmed" is "culture: acyclovir
+    resistant") is not: the charts ask that question in its place. Computed once per
+    knowledge-base content."""
+    found = _CONCLUSIONS.get(kb.content_hash)
     if found is None:
-        conclusions, order = stage_order(kb), question_order(kb)
-        trivial: set[str] = set()
-        for k, name in enumerate(conclusions):
-            before = tuple(c for c in conclusions[:k] if c not in trivial)
-            if len(build_diagram(kb, order=order, milestones=before, conclusion=name).decisions()) <= 1:
-                trivial.add(name)
-        found = _TRIVIAL[kb.content_hash] = frozenset(trivial)
-        while len(_TRIVIAL) > _BOOKS_KEPT:
-            _TRIVIAL.popitem(last=False)
+        order = question_order(kb)
+        found = {}
+        for name in stage_order(kb):
+            diagram = build_diagram(kb, order=order, milestones=tuple(found), conclusion=name)
+            if len(diagram.decisions()) > 1:
+                found[name] = diagram
+        _CONCLUSIONS[kb.content_hash] = found
+        while len(_CONCLUSIONS) > _BOOKS_KEPT:
+            _CONCLUSIONS.popitem(last=False)
     return found
 
 
@@ -249,35 +251,20 @@ def _asked_milestones(charts: list[Chart]) -> set[str]:
             for node in chart.diagram.decisions().values() if chart.diagram.question(node).milestone}
 
 
-def _conclusion_charts(kb: KnowledgeBase, order: list[str], needed: set[str]) -> list[Chart]:
+def _conclusion_charts(kb: KnowledgeBase, needed: set[str]) -> list[Chart]:
     """For each conclusion some chart asks as a milestone (`needed`), and each one those
-    charts ask in turn, the chart of how the rules draw it, starting from the conclusions
-    before it in the pathway (milestones too); none for a conclusion drawn alike for every
-    case (no question to ask)."""
-    conclusions = stage_order(kb)
+    charts ask in turn, the chart of how the rules draw it (`_conclusion_diagrams`: only
+    conclusions worth a chart are ever milestones)."""
+    diagrams = _conclusion_diagrams(kb)
     stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
     built: dict[str, Chart] = {}
     pending = set(needed)
     while pending:
         name = pending.pop()
-        if name in built:
-            continue
-        k = conclusions.index(name)
-        before = tuple(c for c in conclusions[:k] if c not in _trivial_conclusions(kb))
-        diagram = build_diagram(kb, order=order, milestones=before, conclusion=name)
-        built[name] = chart = Chart((), diagram, stage_of[name], name)
-        pending |= _asked_milestones([chart]) - set(built)
-    return [chart for chart in built.values() if chart.diagram.decisions()]
-
-
-def _place(conclusion: str, own: dict[str, int], first: dict[str, int], stage_of: dict[str, str]) -> str:
-    """The chart that shows how a conclusion is drawn: its own, else the first of its stage,
-    else the overview."""
-    if conclusion in own:
-        return f"chart {own[conclusion] + 1}"
-    if stage_of[conclusion] in first:
-        return f"chart {first[stage_of[conclusion]] + 1}"
-    return style.ELSEWHERE
+        if name not in built:
+            built[name] = chart = Chart((), diagrams[name], stage_of[name], name)
+            pending |= _asked_milestones([chart]) - set(built)
+    return list(built.values())
 
 
 def _placed(question: Question, place: str) -> Question:
@@ -291,18 +278,14 @@ def _with_places(kb: KnowledgeBase, charts: list[Chart]) -> tuple[Chart, ...]:
 
 
 def _placed_diagram(kb: KnowledgeBase, diagram: Diagram, charts: Sequence[Chart]) -> Diagram:
-    """`diagram` with each milestone question naming where `charts` show how it is drawn: its
-    conclusion's chart, else the first chart of its stage, else the overview."""
+    """`diagram` with each milestone question naming the chart of `charts` that shows how its
+    conclusion is drawn (every milestone asked has one: `_conclusion_charts`)."""
     vocab = diagram.vocabulary
     if not any(q.milestone for q in vocab.questions):
         return diagram
-    first: dict[str, int] = {}
-    for k, chart in enumerate(charts):
-        first.setdefault(chart.stage, k)
     own = {chart.conclusion: k for k, chart in enumerate(charts) if chart.conclusion is not None}
-    stage_of = {c: stage.name for stage in stages(kb) for c in stage.conclusions}
-    questions = tuple(q if not q.milestone else _placed(q, _place(q.fact, own, first, stage_of))
-                      for q in vocab.questions)
+    questions = tuple(_placed(q, f"chart {own[q.fact] + 1}" if q.fact in own else style.ELSEWHERE)
+                      if q.milestone else q for q in vocab.questions)
     return replace(diagram, vocabulary=Vocabulary(questions))
 
 

@@ -11,7 +11,9 @@ rules that fire give the outcome. Like a reduced ordered multi-valued decision d
 * answers leading to the same node share one edge ("no / unknown").
 
 `--focus CODE` keeps only the rules that recommend or forbid that code, so the diagram asks
-only the questions that matter for it.
+only the questions that matter for it. The asking order is the vocabulary's, or one chosen
+by `guidekb.visualize.ordering` to keep the diagram small; edge labels are in
+`guidekb.visualize.labels`.
 
 Milestones: conclusions of the pathway can be asked as questions ("Resistance suspected?")
 instead of expanded into the case facts behind them, so that a chart of a later stage starts
@@ -19,8 +21,7 @@ where the earlier ones end (guidekb.visualize.chartbook decides which). A milest
 is not free: one consistency formula per milestone ("yes exactly when the rules draw it")
 travels with the firing formulas, and an answer that makes them jointly unsatisfiable is
 pruned, so no drawn path is one no case can take. `conclusion=` builds the chart of one
-conclusion itself: its leaves say where the rules draw it. The asking order is the vocabulary's, or one chosen
-by `guidekb.visualize.ordering` to keep the diagram small; edge labels are in `guidekb.visualize.labels`.
+conclusion itself: its leaves say where the rules draw it.
 """
 
 from __future__ import annotations

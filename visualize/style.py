@@ -64,7 +64,7 @@ def conclusion_words(kb: KnowledgeBase, name: str) -> str:
 def outcome_text(kb: KnowledgeBase, code: str) -> str:
     """The words of a leaf's code: an outcome's text, or for the conclusion a conclusion chart
     ends in, "Treatment failure: established"."""
-    if code not in kb.outcomes and code in kb.derived_facts:
+    if is_conclusion(kb, code):
         return f"{conclusion_words(kb, code)}: {ESTABLISHED}."
     return kb.outcomes[code].text
 
